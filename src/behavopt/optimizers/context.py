@@ -49,11 +49,31 @@ class ProposalContext:
         return await self._train_records(candidate)
 
     async def errors(self, candidate: Candidate, k: int | None = None) -> list[EvalRecord]:
-        """Up to k wrongly answered train examples of this step's batch, sampled with the step's seed."""
+        """Up to k wrongly answered train examples of this step's batch, sampled with the step's seed.
+
+        With settings.error_source "pseudo" (the study's control), correctly answered examples of the batch are
+        shown instead, their answers replaced by plausible wrong ones, as many as there are real errors to show."""
+        records = await self.train_records(candidate)
         # A failed target call says nothing about the prompt: only real wrong answers are errors.
-        wrong = [r for r in await self.train_records(candidate) if not r.correct and r.output is not None]
+        wrong = [r for r in records if not r.correct and r.output is not None]
         k = self.settings.errors if k is None else k
-        return self.rng.sample(wrong, k) if len(wrong) > k else wrong
+        chosen = self.rng.sample(wrong, k) if len(wrong) > k else wrong
+        if self.settings.error_source != "pseudo":
+            return chosen
+        return self._pseudo_errors(records, len(chosen), candidate)
+
+    def _pseudo_errors(self, records: list[EvalRecord], n: int, candidate: Candidate) -> list[EvalRecord]:
+        from behavopt.study.pseudo_errors import make_pseudo_errors  # the study's control, loaded only when used
+
+        try:
+            eligible = make_pseudo_errors(records, self.task, seed=f"{self.settings.seed}:{self.step}:{candidate.id}")
+        except ValueError:  # no correctly answered example here can be made wrong: nothing to show
+            eligible = []
+        if len(eligible) > n:
+            eligible = self.rng.sample(eligible, n)
+        self.note("pseudo_errors", parent=candidate.id, example_ids=[p.record.id for p in eligible],
+                  fake_answers=[p.fake_answer for p in eligible])
+        return [p.record for p in eligible]
 
     def exemplars(self, k: int) -> list[Example]:
         return self.rng.sample(self.train, min(k, len(self.train)))

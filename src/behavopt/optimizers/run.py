@@ -80,7 +80,7 @@ async def run_optimization(spec: RunSpec) -> OptimizationResult:
     method = get_method(spec.method)
     out = spec.out or Path(tempfile.mkdtemp(prefix="behavopt-run-"))
     rundir = RunDir(out)
-    checkpoint = rundir.prepare(spec.config(), resume=spec.resume)
+    checkpoint = rundir.prepare(spec.config(), resume=spec.resume, setting_defaults=SearchSettings().to_dict())
     if spec.resume and rundir.stop_path.exists():
         rundir.stop_path.unlink()
         notice(f"removed {rundir.stop_path} to resume")

@@ -36,6 +36,9 @@ class SearchSettings:
     abo_demo: bool = True  # False: the --no-demo ablation
     abo_rendering: str = "turns"  # how the demonstration reaches the target: turns or system
     abo_demo_tries: int = 3  # attempts at a demonstration that follows the procedure and reaches the gold answer
+    # Controls of the study (behavopt study): what the optimizer is shown, and what replaces reflection.
+    error_source: Literal["real", "pseudo"] = "real"  # pseudo: correct answers shown as if they were wrong
+    paraphrase_steps: int = 0  # APO's children at steps 1..k are paraphrases of the parent, not reflected edits
     # Models.
     target_max_tokens: int = 512
     optimizer_max_tokens: int = 768
@@ -53,6 +56,10 @@ class SearchSettings:
             raise ConfigError("train and dev need at least one example: raise --train-size/--dev-size")
         if self.abo_rendering not in ("turns", "system"):
             raise ConfigError(f"ABO rendering '{self.abo_rendering}' is unknown: use turns or system")
+        if self.error_source not in ("real", "pseudo"):
+            raise ConfigError(f"error source '{self.error_source}' is unknown: use real or pseudo")
+        if self.paraphrase_steps < 0:
+            raise ConfigError(f"paraphrase_steps={self.paraphrase_steps} is out of range: use 0 or more")
         if self.selection not in ("full", "ucb"):
             raise ConfigError(f"selection '{self.selection}' is unknown: use full or ucb")
 

@@ -34,12 +34,19 @@ class RunDir:
     def records_path(self, candidate_id: str) -> Path:
         return self.path / "records" / f"{candidate_id}.jsonl"
 
-    def prepare(self, config: dict[str, Any], *, resume: bool) -> dict[str, Any] | None:
-        """Create (or, with resume, reopen) the directory. Returns the checkpoint to resume from, if any."""
+    def prepare(self, config: dict[str, Any], *, resume: bool,
+                setting_defaults: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Create (or, with resume, reopen) the directory. Returns the checkpoint to resume from, if any.
+
+        setting_defaults: a setting missing from a saved config (a run started before the setting existed) counts
+        as its default, so adding a setting does not make older runs unresumable."""
         if resume:
             if not self.config_path.is_file():
                 raise ConfigError(f"nothing to resume in {self.path}: no config.json there; drop --resume to start")
             saved = json.loads(self.config_path.read_text())
+            if setting_defaults and isinstance(saved.get("settings"), dict):
+                saved["settings"] = {**{k: v for k, v in setting_defaults.items()
+                                        if k in (config.get("settings") or {})}, **saved["settings"]}
             diff = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
             if diff:
                 raise ConfigError(f"--resume with other settings than {self.path} was started with ({', '.join(diff)}):"

@@ -128,3 +128,31 @@ def test_errors_come_from_the_steps_train_batch_for_every_parent(tmp_path):
     shown = h.events("errors_shown")
     assert len(shown) == 2 and all(set(e["example_ids"]) <= batch for e in shown)
     assert isinstance(h.state.candidates["c0001"], Candidate)
+
+
+def test_pseudo_error_source_shows_correct_answers_made_wrong(tmp_path):
+    h = build(tmp_path, "apo", initial=1, errors=3, expand=2, error_source="pseudo")
+    root, children = expand_root(h, 2)
+    blocks = error_blocks(text_of(h.requests_of("apo_gradient")[0]))
+    records = asyncio.run(h.engine.context(1, root.id).train_records(root))
+    right = [r for r in records if r.correct]
+    assert len(blocks) == min(3, len(right)) > 0  # as many as there are correct answers to dress up
+    for block in blocks:
+        m = re.fullmatch(r"Input: Item #(\d{3}): which number is this\?\nCorrect answer: (\d+)\nModel answer: (\d+)\n"
+                         r"Model output: Answer: (\d+)", block)
+        assert m, block
+        n, gold, got, out = (int(g) for g in m.groups())
+        # The parent answered this example correctly; the optimizer is shown a nearby wrong number instead.
+        assert n % 10 < quality(root.prompt) and gold == n and got == out != n
+    shown = h.events("pseudo_errors")[0]
+    assert shown["parent"] == root.id and len(shown["example_ids"]) == len(blocks)
+    assert h.events("errors_shown")[0]["example_ids"] == shown["example_ids"]
+
+
+def test_paraphrase_steps_replace_reflection_by_paraphrases_of_the_parent(tmp_path):
+    h = build(tmp_path, "apo", initial=1, errors=3, expand=2, paraphrase_steps=1)
+    root, children = expand_root(h, 2)
+    assert [kind_of(r) for r in h.optimizer.requests] == ["paraphrase", "paraphrase"]
+    assert all(f"{root.prompt}" in text_of(r) for r in h.optimizer.requests)
+    assert [(c.parent, c.origin) for c in children] == [(root.id, "paraphrase-control")] * 2
+    assert not h.events("errors_shown")

@@ -52,6 +52,12 @@ def add_usage(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def train_batch(train: list, settings: SearchSettings, step: int) -> list:
+    """A step's train batch: the same for every parent, so their errors come from the same examples."""
+    rng = random.Random(f"{settings.seed}:train-batch:{step}")
+    return rng.sample(train, min(settings.train_batch, len(train)))
+
+
 @dataclass
 class SearchEngine:
     task: Task
@@ -123,10 +129,7 @@ class SearchEngine:
                        score=self.state.dev_scores[c.id])
 
     def train_batch(self, step: int) -> list:
-        """This step's train batch: the same for every parent, so their errors come from the same examples."""
-        rng = random.Random(f"{self.settings.seed}:train-batch:{step}")
-        train = self.splits.train
-        return rng.sample(train, min(self.settings.train_batch, len(train)))
+        return train_batch(self.splits.train, self.settings, step)
 
     # ---- proposals ---------------------------------------------------------------------------------------------
     def context(self, step: int, key: str) -> ProposalContext:

@@ -38,6 +38,9 @@ class APO(ParaphraseInitial):
         return [Proposal(p, parent.id, "edit", feedback=feedback) for p in prompts[:1]]
 
     async def expand_one(self, ctx: ProposalContext, parent: Candidate, n: int) -> list[Proposal]:
+        if ctx.step <= ctx.settings.paraphrase_steps:
+            # The study's control: meaning-preserving paraphrases of the parent in place of reflected edits.
+            return await paraphrase(ctx, parent, parent.prompt, n, origin="paraphrase-control")
         errors = await ctx.errors(parent)
         if not errors:
             # Nothing wrong on this batch: there is nothing to reflect on, so explore around the parent.
