@@ -13,11 +13,13 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import time
 from pathlib import Path
 
 from behavopt.eval import Evaluator, EvalSettings, InstructionPrompt
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
+from behavopt.optimizers.behavior import adherence
 from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.run import optimize
 from behavopt.optimizers.settings import preset
@@ -49,7 +51,12 @@ async def score_prompts(task_spec: str, data_dir: Path, target: str, prompts: di
                               EvalSettings(max_tokens=settings.target_max_tokens, seed=seed))
         for name, prompt in prompts.items():
             result = await evaluator.evaluate(prompt, test, split="test")  # type: ignore[arg-type]
-            out[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95}
+            out[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95,
+                         "wall_s": round(result.summary.wall_s, 1)}
+            steps = getattr(prompt, "meta", {}).get("steps")
+            if steps:  # ABO candidates: did the target write every step, in order, with an answer line?
+                followed = [adherence(r.output, len(steps)).followed for r in result.records]
+                out[name]["followed_steps"] = sum(followed) / len(followed)
     return out
 
 
@@ -60,6 +67,36 @@ def best_up_to(run_dir: Path, step: int) -> Candidate | None:
     cands = [Candidate.from_dict(c) for c in cp["candidates"] if c["step"] <= step and c["id"] not in partial
              and c["id"] in cp["dev_scores"]]
     return max(cands, key=lambda c: (cp["dev_scores"][c.id], -int(c.id[1:]))) if cands else None
+
+
+def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
+    """Written after every task, so a benchmark stopped part-way keeps the tasks it finished."""
+    names = ["zero-shot", "zero-shot CoT", "few-shot CoT", "APO-best", "ABO step 1", "ABO step 2",
+             "ABO no demo (step 2)"]
+    lines = [f"Target `{args.target}`, optimizer `{args.optimizer}`, preset `{args.preset}`, seed {args.seed}, "
+             f"at most {args.max_calls} LM calls each for APO and ABO; test accuracy (n per task in the JSON); "
+             "ABO cells add the share of test outputs that followed every step.", "",
+             "| task | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for r in rows:
+        cells = []
+        for n in names:
+            s = r["scores"].get(n)
+            cells.append("-" if s is None else f"{s['test']:.3f}" + (f" ({s['followed_steps']:.0%})"
+                                                                      if "followed_steps" in s else ""))
+        lines.append(f"| {r['task']} | " + " | ".join(cells) + " |")
+    lines += ["", "| task | run | LM calls (+cached) | optimizer calls | tokens | seconds |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        for name, u in r["usage"].items():
+            calls = sum(u[k].get("calls", 0) for k in ("target", "optimizer"))
+            hits = sum(u[k].get("cache_hits", 0) for k in ("target", "optimizer"))
+            tokens = sum(u[k].get("prompt_tokens", 0) + u[k].get("completion_tokens", 0)
+                         for k in ("target", "optimizer"))
+            lines.append(f"| {r['task']} | {name} | {calls} (+{hits}) | {u['optimizer'].get('calls', 0)} | "
+                         f"{tokens} | {u.get('wall_s', 0):.0f} |")
+    stem = RESULTS / f"{dt.date.today().isoformat()}-abo"
+    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -76,13 +113,15 @@ def main() -> None:
     rows = []
     for task_spec in args.tasks:
         runs = {}
-        for name, method, extra in (("apo", "apo", {}), ("abo", "abo", {}), ("abo-no-demo", "abo",
-                                                                             {"abo_demo": False})):
+        for name, method, extra in (("apo", "apo", {}), ("abo", "abo", {}),
+                                    ("abo-no-demo", "abo", {"abo_demo": False})):
             out = RESULTS / "runs" / f"abo-bench-{task_spec.replace(':', '_')}-{name}-s{args.seed}"
             if not (out / "result.json").is_file():
+                start = time.time()
                 optimize(task_spec, method, args.target, args.optimizer, out=out,
                          resume=(out / "checkpoint.json").is_file(), data_dir=args.data_dir, preset=args.preset,
                          seed=args.seed, max_calls=args.max_calls, steps=max(2, settings.steps), **extra)
+                print(f"  {task_spec} {name}: {time.time() - start:.0f}s", flush=True)
             runs[name] = out
         task = load_task(task_spec, data_dir=args.data_dir)
         prompts: dict[str, object] = {"zero-shot": InstructionPrompt(task.instruction),
@@ -99,20 +138,11 @@ def main() -> None:
                 prompts[label] = cand
         scores = asyncio.run(score_prompts(task_spec, args.data_dir, args.target, prompts, args.seed, settings))
         usage = {name: json.loads((run / "result.json").read_text())["usage"] for name, run in runs.items()}
-        rows.append({"task": task_spec, "scores": scores, "usage": usage})
+        rows.append({"task": task_spec, "scores": scores, "usage": usage,
+                     "prompts": {k: getattr(v, "id", None) for k, v in prompts.items()}})
         print(task_spec, {k: round(v["test"], 3) for k, v in scores.items()}, flush=True)
-    names = ["zero-shot", "zero-shot CoT", "few-shot CoT", "APO-best", "ABO step 1", "ABO step 2",
-             "ABO no demo (step 2)"]
-    lines = [f"Target `{args.target}`, optimizer `{args.optimizer}`, preset `{args.preset}`, {args.max_calls} LM "
-             "calls each for APO and ABO; test accuracy.", "", "| task | " + " | ".join(names) + " |",
-             "|---|" + "---|" * len(names)]
-    for r in rows:
-        lines.append(f"| {r['task']} | " + " | ".join(f"{r['scores'][n]['test']:.3f}" if n in r["scores"] else "-"
-                                                      for n in names) + " |")
-    stem = RESULTS / f"{dt.date.today().isoformat()}-abo"
-    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
-    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        write_tables(rows, args)
+    print(write_tables(rows, args))
 
 
 if __name__ == "__main__":
