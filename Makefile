@@ -23,7 +23,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local,hf,test]'
+	$(BIN)/python -m pip install --quiet -e '.[local,hf,test,study]'
 	touch $(STAMP)
 
 # A second call resumes the finished run from its checkpoint and cache, so it only prints the result again.
@@ -32,8 +32,10 @@ run: $(STAMP)
 		--optimizer $(RUN_OPTIMIZER) --preset quick --out $(RUN_OUT) \
 		$$(test -f $(RUN_OUT)/config.json && echo --resume)
 
+# SmolLM2 for the end-to-end plumbing tests; Qwen-1.5B for the adherence judge's check against hand labels.
 test: $(STAMP)
 	$(BIN)/behavopt models pull smollm2-135m
+	$(BIN)/behavopt models pull qwen2.5-coder-1.5b
 	$(BIN)/python -m pytest -q
 
 clean:

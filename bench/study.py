@@ -1,0 +1,65 @@
+"""`study all` on tasks with given models and seeds; one summary table over tasks.
+
+Writes bench/results/<date>-study.md and .json (finding, the study's result, ours, held) and keeps every study
+directory (figures, per-experiment summaries, runs) under bench/results/study/<task>/ (not tracked). A finished run
+is reused, so an interrupted benchmark resumes where it stopped.
+
+    .venv/bin/python bench/study.py --tasks bbh:navigate bbh:object_counting --seeds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import time
+from pathlib import Path
+
+from behavopt.lm.cache import ResponseCache
+from behavopt.paths import default_cache_path
+from behavopt.study.experiments.run import run_all
+from behavopt.study.report import HELD
+from behavopt.study.runner import StudyRunner, StudySpec
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", nargs="+", default=["bbh:navigate", "bbh:object_counting"])
+    ap.add_argument("--target", default="local:qwen2.5-coder-0.5b")
+    ap.add_argument("--optimizer", default="local:qwen2.5-coder-1.5b")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--preset", default="quick")
+    ap.add_argument("--max-pairs", type=int, default=None, help="refinement: at most this many pairs per run")
+    ap.add_argument("--data-dir", type=Path, default=Path("../shared/benchmarks"))
+    ap.add_argument("--name", default="study", help="results file name: <date>-<name>.json/.md")
+    args = ap.parse_args()
+    rows = []
+    for task in args.tasks:
+        out = RESULTS / "study" / re.sub(r"[^A-Za-z0-9_.-]+", "_", task)
+        spec = StudySpec(task=task, target=args.target, optimizer=args.optimizer, out=out, seeds=args.seeds,
+                         preset=args.preset, data_dir=args.data_dir)
+        start = time.time()
+        reports = run_all(StudyRunner(spec, cache=ResponseCache(default_cache_path()),
+                                      on_notice=lambda m: print("  " + m, flush=True)),
+                          out, max_pairs=args.max_pairs)
+        print(f"{task}: {time.time() - start:.0f}s", flush=True)
+        for r in reports:
+            for f in r.findings:
+                rows.append({"task": task, "experiment": r.experiment, "finding": f.name, "study": f.claim,
+                             "ours": f.ours, "held": f.held})
+    lines = [f"Target `{args.target}`, optimizer `{args.optimizer}` (also the judge), preset `{args.preset}`, "
+             f"{args.seeds} seeds; 95 % t intervals over seeds.", "",
+             "| task | experiment | finding | the study | here | held |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['task']} | {r['experiment']} | {r['finding']} | {r['study']} | {r['ours']} | {HELD[r['held']]} |"
+              for r in rows]
+    stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
+    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

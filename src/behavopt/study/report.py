@@ -1,0 +1,54 @@
+"""An experiment's files: results.json (everything, JSON), summary.md (the findings in words and numbers) and the
+PNG figures the experiment drew in the same directory; plus the one-table summary of `study all`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from behavopt.runs.files import atomic_write_text
+from behavopt.study.experiments.base import ExperimentReport
+
+HELD = {True: "held", False: "did not hold", None: "undetermined"}
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: undefined numbers are written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def summary_markdown(report: ExperimentReport) -> str:
+    s = report.setup
+    lines = [f"# Study: {report.experiment}", "",
+             f"Task `{s['task']}`, target `{s['target']}`, optimizer `{s['optimizer']}`, preset `{s['preset']}`, "
+             f"seeds {s['seeds']}. Intervals are 95 % Student-t intervals over seeds, clipped to the range "
+             "of the quantity (0..1 for rates, -1..1 for differences); one seed gives no interval.", ""]
+    for f in report.findings:
+        lines += [f"## {f.name}: {HELD[f.held]}", "", f"- The study: {f.claim}", f"- Here: {f.ours}"]
+        if f.figure:
+            lines.append(f"- Figure: [{f.figure}]({f.figure})")
+        lines.append("")
+    lines += ["Runs: " + ", ".join(f"`{r}`" for r in dict.fromkeys(report.runs)), ""]
+    return "\n".join(lines)
+
+
+def write_report(report: ExperimentReport, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "results.json", json.dumps(_finite(report.to_dict()), indent=2) + "\n")
+    atomic_write_text(out / "summary.md", summary_markdown(report))
+
+
+def overview_markdown(reports: list[ExperimentReport]) -> str:
+    lines = ["# Study summary", "", "| experiment | finding | the study | here | held |", "|---|---|---|---|---|"]
+    for r in reports:
+        for f in r.findings:
+            lines.append(f"| {r.experiment} | {f.name} | {f.claim} | {f.ours} | {HELD[f.held]} |")
+    return "\n".join(lines) + "\n"
