@@ -33,6 +33,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--preset", default="quick")
     ap.add_argument("--max-pairs", type=int, default=None, help="refinement: at most this many pairs per run")
+    ap.add_argument("--max-calls", type=int, default=None,
+                    help="LM-call budget of every run (1200 matches bench/abo.py, whose APO and ABO runs can then be "
+                         "copied in as runs/apo-real-s0 and runs/abo-s0 and are reused)")
     ap.add_argument("--data-dir", type=Path, default=Path("../shared/benchmarks"))
     ap.add_argument("--name", default="study", help="results file name: <date>-<name>.json/.md")
     args = ap.parse_args()
@@ -40,7 +43,8 @@ def main() -> None:
     for task in args.tasks:
         out = RESULTS / "study" / re.sub(r"[^A-Za-z0-9_.-]+", "_", task)
         spec = StudySpec(task=task, target=args.target, optimizer=args.optimizer, out=out, seeds=args.seeds,
-                         preset=args.preset, data_dir=args.data_dir)
+                         preset=args.preset, data_dir=args.data_dir,
+                         settings={"max_calls": args.max_calls} if args.max_calls else {})
         start = time.time()
         reports = run_all(StudyRunner(spec, cache=ResponseCache(default_cache_path()),
                                       on_notice=lambda m: print("  " + m, flush=True)),
@@ -51,7 +55,8 @@ def main() -> None:
                 rows.append({"task": task, "experiment": r.experiment, "finding": f.name, "study": f.claim,
                              "ours": f.ours, "held": f.held})
     lines = [f"Target `{args.target}`, optimizer `{args.optimizer}` (also the judge), preset `{args.preset}`, "
-             f"{args.seeds} seeds; 95 % t intervals over seeds.", "",
+             f"{args.seeds} seeds" + (f", at most {args.max_calls} LM calls per run" if args.max_calls else "")
+             + "; 95 % t intervals over seeds.", "",
              "| task | experiment | finding | the study | here | held |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['task']} | {r['experiment']} | {r['finding']} | {r['study']} | {r['ours']} | {HELD[r['held']]} |"
               for r in rows]
