@@ -60,22 +60,26 @@ async def score_prompts(task_spec: str, data_dir: Path, target: str, prompts: di
     return out
 
 
-def best_up_to(run_dir: Path, step: int) -> Candidate | None:
-    """Best-by-dev candidate among those made up to `step` (ABO step k)."""
+def best_up_to(run_dir: Path, step: int, procedures_only: bool = False) -> Candidate | None:
+    """Best-by-dev candidate among those made up to `step` (ABO step k); ties go to the older candidate, so where no
+    procedure beats the task's plain instruction (c0000) on dev, ABO's pick is that instruction. `procedures_only`
+    leaves the instruction out: the best behaviour prompt ABO wrote."""
     cp = json.loads((run_dir / "checkpoint.json").read_text())
     partial = set(cp.get("strategy", {}).get("partial", []))
     cands = [Candidate.from_dict(c) for c in cp["candidates"] if c["step"] <= step and c["id"] not in partial
-             and c["id"] in cp["dev_scores"]]
+             and c["id"] in cp["dev_scores"] and (not procedures_only or (c.get("meta") or {}).get("steps"))]
     return max(cands, key=lambda c: (cp["dev_scores"][c.id], -int(c.id[1:]))) if cands else None
 
 
 def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
     """Written after every task, so a benchmark stopped part-way keeps the tasks it finished."""
     names = ["zero-shot", "zero-shot CoT", "few-shot CoT", "APO-best", "ABO step 1", "ABO step 2",
-             "ABO no demo (step 2)"]
+             "ABO no demo (step 2)", "best ABO procedure (step 2)", "best no-demo procedure (step 2)"]
     lines = [f"Target `{args.target}`, optimizer `{args.optimizer}`, preset `{args.preset}`, seed {args.seed}, "
              f"at most {args.max_calls} LM calls each for APO and ABO; test accuracy (n per task in the JSON); "
-             "ABO cells add the share of test outputs that followed every step.", "",
+             "ABO cells add the share of test outputs that followed every step. ABO step k is the best-by-dev prompt ABO "
+             "returns (the plain instruction where no procedure beat it on dev); 'best procedure' leaves the "
+             "instruction out.", "",
              "| task | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for r in rows:
         cells = []
@@ -131,15 +135,20 @@ def main() -> None:
             prompts["few-shot CoT"] = InstructionPrompt(f"{shots}\n\n{task.instruction}")
         apo = json.loads((runs["apo"] / "result.json").read_text())
         prompts["APO-best"] = InstructionPrompt(apo["best_prompt"])
-        for label, run, step in (("ABO step 1", runs["abo"], 1), ("ABO step 2", runs["abo"], 2),
-                                 ("ABO no demo (step 2)", runs["abo-no-demo"], 2)):
-            cand = best_up_to(run, step)
+        for label, run, step, only in (("ABO step 1", runs["abo"], 1, False), ("ABO step 2", runs["abo"], 2, False),
+                                       ("ABO no demo (step 2)", runs["abo-no-demo"], 2, False),
+                                       ("best ABO procedure (step 2)", runs["abo"], 2, True),
+                                       ("best no-demo procedure (step 2)", runs["abo-no-demo"], 2, True)):
+            cand = best_up_to(run, step, only)
             if cand is not None:
                 prompts[label] = cand
         scores = asyncio.run(score_prompts(task_spec, args.data_dir, args.target, prompts, args.seed, settings))
         usage = {name: json.loads((run / "result.json").read_text())["usage"] for name, run in runs.items()}
-        rows.append({"task": task_spec, "scores": scores, "usage": usage,
-                     "prompts": {k: getattr(v, "id", None) for k, v in prompts.items()}})
+        dev = {name: json.loads((run / "checkpoint.json").read_text())["dev_scores"] for name, run in runs.items()}
+        picked = {k: getattr(v, "id", None) for k, v in prompts.items()}
+        rows.append({"task": task_spec, "scores": scores, "usage": usage, "prompts": picked,
+                     "dev": {k: dev["abo-no-demo" if "no" in k else "abo"].get(cid) for k, cid in picked.items()
+                             if cid}})
         print(task_spec, {k: round(v["test"], 3) for k, v in scores.items()}, flush=True)
         write_tables(rows, args)
     print(write_tables(rows, args))
