@@ -1,0 +1,145 @@
+"""Engine efficiency, measured in one run and printed as figures and ratios (issue 6):
+
+(a) framework overhead: the wall time of an optimization run (in-process llama.cpp, cache off, models loaded
+    before the clock starts) against the summed time of its LM calls; overhead = 1 - LM seconds / wall seconds.
+(b) throughput: evaluating N examples through behavopt's OpenAI backend at concurrency 1, 2, 4, 8 against a server,
+    vs the same server's saturated throughput measured directly (raw HTTP, the same requests, concurrency 8).
+    With `--base-url` any OpenAI-compatible server (e.g. llama-server with parallel slots, vLLM); without it a
+    `behavopt serve` (llama-cpp-python, one slot) is started for the run.
+(c) a warm-cache rerun of (a): LM calls and seconds.
+
+Writes bench/results/<date>-efficiency.json.
+
+    .venv/bin/python bench/efficiency.py [--model smollm2-135m] [--n 100] [--base-url http://127.0.0.1:8080/v1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from lm_overhead import start_server  # noqa: E402  (same helper: a `behavopt serve` on a free port)
+
+from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt  # noqa: E402
+from behavopt.lm.cache import ResponseCache  # noqa: E402
+from behavopt.lm.client import ModelPool  # noqa: E402
+from behavopt.lm.types import ChatRequest, Message  # noqa: E402
+from behavopt.optimizers.run import optimize  # noqa: E402
+from behavopt.tasks import load_task  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+TASK = "demo:object-counting"
+SMALL = dict(initial=3, beam=2, expand=2, steps=2, errors=2, train_size=20, dev_size=15, test_size=20, train_batch=8,
+             target_max_tokens=64, optimizer_max_tokens=128)
+
+
+def run_search(model: str, threads: int, out: Path, cache: ResponseCache | None) -> dict:
+    spec = f"local:{model}?threads={threads}"
+
+    async def warm() -> None:  # load the model before the clock starts, as a long-running process would have it
+        async with ModelPool(threads=threads) as pool:
+            await pool.lm(spec, "target").complete(ChatRequest((Message("user", "hi"),), max_tokens=2))
+
+    asyncio.run(warm())
+    start = time.perf_counter()
+    result = optimize(TASK, "apo", spec, spec, out=out, cache=cache if cache is not None else False, **SMALL)
+    wall = time.perf_counter() - start
+    u = result.usage
+    lm_s = u["target"]["seconds"] + u["optimizer"]["seconds"]
+    calls = u["target"]["calls"] + u["optimizer"]["calls"]
+    hits = u["target"]["cache_hits"] + u["optimizer"]["cache_hits"]
+    return {"wall_s": round(wall, 3), "lm_s": round(lm_s, 3), "calls": calls, "cache_hits": hits,
+            "overhead": round(1 - lm_s / wall, 4) if wall else None}
+
+
+def requests_for(n: int, max_tokens: int) -> tuple[list[ChatRequest], list]:
+    task = load_task(TASK)
+    examples = task.examples[:n]
+    prompt = InstructionPrompt(task.instruction)
+    reqs = [ChatRequest(tuple(prompt.render(e)), max_tokens=max_tokens, temperature=0.0, seed=0) for e in examples]
+    return reqs, examples
+
+
+async def raw_saturated(base_url: str, name: str, reqs: list[ChatRequest], concurrency: int) -> float:
+    """Requests per second of the server itself: plain HTTP, `concurrency` in flight, no client library."""
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=600) as client:
+        async def one(r: ChatRequest) -> None:
+            async with limit:
+                body = {"model": name, "messages": [{"role": m.role, "content": m.content} for m in r.messages],
+                        "max_tokens": r.max_tokens, "temperature": 0.0, "seed": 0}
+                (await client.post("/chat/completions", json=body)).raise_for_status()
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(r) for r in reqs))
+        return len(reqs) / (time.perf_counter() - start)
+
+
+async def behavopt_throughput(base_url: str, name: str, n: int, max_tokens: int, concurrency: int) -> float:
+    task = load_task(TASK)
+    async with ModelPool(base_url=base_url) as pool:
+        lm = pool.lm(f"openai:{name}?concurrency={concurrency}", "target")
+        evaluator = Evaluator(task, lm, EvalSettings(max_tokens=max_tokens, seed=0))
+        start = time.perf_counter()
+        result = await evaluator.evaluate(InstructionPrompt(task.instruction), task.examples[:n])
+        elapsed = time.perf_counter() - start
+        if result.summary.lm_errors:
+            raise SystemExit(f"{result.summary.lm_errors} LM errors at concurrency {concurrency}")
+        return n / elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="smollm2-135m")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--n", type=int, default=100, help="examples for the throughput part")
+    ap.add_argument("--max-tokens", type=int, default=48)
+    ap.add_argument("--base-url", default=None, help="a running OpenAI-compatible server (default: start one)")
+    ap.add_argument("--served-name", default=None, help="model name on that server (default: --model)")
+    args = ap.parse_args()
+    fig: dict = {"model": args.model, "threads": args.threads}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = ResponseCache(Path(tmp) / "cache.sqlite")
+        fig["search_cold"] = run_search(args.model, args.threads, Path(tmp) / "cold", cache)
+        fig["search_warm"] = run_search(args.model, args.threads, Path(tmp) / "warm", cache)
+    proc = None
+    base, name = args.base_url, args.served_name or args.model
+    if base is None:
+        proc, base = start_server(args.model, args.threads)
+    try:
+        reqs, _ = requests_for(args.n, args.max_tokens)
+        asyncio.run(raw_saturated(base, name, reqs[:2], 1))  # warm the server
+        saturated = asyncio.run(raw_saturated(base, name, reqs, 8))
+        fig["throughput"] = {"server_saturated_rps": round(saturated, 3), "server": args.base_url or "behavopt serve"}
+        for c in (1, 2, 4, 8):
+            rps = asyncio.run(behavopt_throughput(base, name, args.n, args.max_tokens, c))
+            fig["throughput"][f"behavopt_c{c}_rps"] = round(rps, 3)
+            fig["throughput"][f"ratio_c{c}"] = round(rps / saturated, 4)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+    cold, warm, t = fig["search_cold"], fig["search_warm"], fig["throughput"]
+    print(f"(a) overhead: wall {cold['wall_s']:.1f}s, LM calls {cold['lm_s']:.1f}s over {cold['calls']} calls -> "
+          f"overhead {cold['overhead']:.1%} (target <= 3%)")
+    print(f"(b) throughput: server saturated {t['server_saturated_rps']:.2f} req/s; behavopt "
+          + ", ".join(f"c{c} {t[f'behavopt_c{c}_rps']:.2f} ({t[f'ratio_c{c}']:.0%})" for c in (1, 2, 4, 8))
+          + " (target >= 95% at saturation)")
+    print(f"(c) warm rerun: {warm['calls']} LM calls, {warm['cache_hits']} cache hits, {warm['wall_s']:.2f}s "
+          "(target 0 calls)")
+    out = RESULTS / f"{dt.date.today().isoformat()}-efficiency.json"
+    out.write_text(json.dumps(fig, indent=2) + "\n")
+    print(f"written: {out}")
+
+
+if __name__ == "__main__":
+    main()
