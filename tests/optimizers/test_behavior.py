@@ -1,6 +1,7 @@
 import pytest
 
 from behavopt.optimizers.behavior import (adherence, clean_demo, demo_problem, parse_procedure, parse_step_output,
+                                           procedure_problem,
                                           procedure_text)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
@@ -67,3 +68,13 @@ def test_answer_written_as_the_last_step_counts_as_the_answer_line():
 def test_markdown_emphasis_is_dropped_from_procedure_steps():
     assert parse_procedure("1. **Input Analysis**: read it\nStep 2: **Count** them") == ["Input Analysis: read it",
                                                                                          "Count them"]
+
+
+def test_procedure_problem_catches_steps_that_cannot_work_on_new_inputs():
+    ex = [Example(id="a", input="Take 5 steps backward. Take 8 steps forward. Turn around.", target="No")]
+    assert procedure_problem(["Start at the origin.", "Add up forward and backward steps."], ex) is None
+    assert procedure_problem(["Start.", "Take 5 steps backward. Take 8 steps."], ex) == \
+        "step 2 copies an example's input instead of saying what to do with any input"
+    assert procedure_problem(["Count.", "Check that the total matches the Correct Answer."], ex) == \
+        "step 2 refers to the correct answer, which the model never sees"
+    assert procedure_problem(["Take 5 steps backward or forward as told."], ex) is None  # 5 shared words: fine

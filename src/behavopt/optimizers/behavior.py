@@ -27,6 +27,29 @@ def parse_procedure(text: str) -> list[str]:
     return steps
 
 
+_GOLD_WORDS = re.compile(r"\b(?:correct|expected|given|gold|provided)\s+answer", re.I)
+COPY_WORDS = 6  # this many consecutive words of an example's input in a step: the step solves that example
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
+    """Why a procedure cannot guide the target on new inputs, or None. Seen in Qwen-1.5B's procedures: a step that
+    checks against the correct answer (the target never sees it), and steps that replay one example's input
+    ("Step 3: Take 5 steps backward.") instead of saying what to do with any input."""
+    inputs = [_words(e.input) for e in examples]
+    grams = {tuple(w[i:i + COPY_WORDS]) for w in inputs for i in range(len(w) - COPY_WORDS + 1)}
+    for n, step in enumerate(steps, 1):
+        if _GOLD_WORDS.search(step):
+            return f"step {n} refers to the correct answer, which the model never sees"
+        w = _words(step)
+        if any(tuple(w[i:i + COPY_WORDS]) in grams for i in range(len(w) - COPY_WORDS + 1)):
+            return f"step {n} copies an example's input instead of saying what to do with any input"
+    return None
+
+
 def procedure_text(task: Task, steps: list[str]) -> str:
     """What the target is told: the steps, and an output format that labels every step and ends in the answer."""
     numbered = "\n".join(f"Step {i + 1}: {s}" for i, s in enumerate(steps))

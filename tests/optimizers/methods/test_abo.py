@@ -46,6 +46,31 @@ def test_a_failing_demonstration_is_regenerated_then_the_candidate_dropped(tmp_p
     assert len(h.events("candidate_dropped")) == 3
 
 
+def test_a_procedure_that_replays_an_example_is_asked_again_then_dropped(tmp_path):
+    def reply(request):
+        if kind_of(request) == "abo_procedure":
+            if request.sample == 0:  # first candidate, first try: replays a train example's input
+                item = re.search(r"Input:\n(Item #\d{3}: which number is this\?)", text_of(request)).group(1)
+                return f"Step 1: {item}\nStep 2: Write its number."
+            if request.sample == 1:  # second candidate: checks against the answer it cannot see, every try
+                return "Step 1: Read the item.\nStep 2: Compare with the correct answer."
+            if request.sample == 4:
+                return "Step 1: Compare with the correct answer.\nStep 2: Write it."
+        return optimizer_answer(request)
+
+    h = build(tmp_path, "abo", steps=0, opt_reply=reply, initial=4)  # 3 procedures (samples 0-2; retries 3-5)
+    h.run()
+    rejected = h.events("procedure_rejected")
+    assert [(e["attempt"], e["reason"].split(" ", 2)[2]) for e in rejected] == [
+        (0, "copies an example's input instead of saying what to do with any input"),
+        (0, "refers to the correct answer, which the model never sees")]
+    dropped = h.events("candidate_dropped")
+    assert [e["reason"] for e in dropped] == ["step 1 refers to the correct answer, which the model never sees"]
+    samples = [r.sample for r in h.requests_of("abo_procedure")]
+    assert samples == [0, 3, 1, 4, 2]  # candidate i retries with sample i + n
+    assert len([c for c in h.state.candidates.values() if c.origin == "behavior"]) == 2
+
+
 def test_no_demo_ablation_and_system_rendering(tmp_path):
     h = build(tmp_path / "a", "abo", steps=0, abo_demo=False)
     h.run()

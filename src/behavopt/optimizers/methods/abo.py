@@ -19,7 +19,8 @@ from typing import Any
 
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
-from behavopt.optimizers.behavior import (adherence, clean_demo, demo_problem, parse_procedure, procedure_text)
+from behavopt.optimizers.behavior import (adherence, clean_demo, demo_problem, parse_procedure, procedure_problem,
+                                           procedure_text)
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
 from behavopt.optimizers.methods.common import render
@@ -28,6 +29,7 @@ from behavopt.tasks.types import Example
 
 MIN_STEPS, MAX_STEPS = 2, 12
 EXAMPLES_FOR_PROCEDURE = 3
+PROCEDURE_TRIES = 2  # a procedure that cannot work on new inputs is asked again once, then dropped
 _FAILING = re.compile(r"failing\s+step\s*[:\-]?\s*(?:step\s*)?(\d+)", re.I)
 _REASON = re.compile(r"reason\s*[:\-]\s*(.+)", re.I)
 
@@ -67,6 +69,10 @@ class ABO:
         if not MIN_STEPS <= len(steps) <= MAX_STEPS:
             ctx.note("candidate_dropped", parent=parent, reason=f"procedure has {len(steps)} steps")
             return None
+        problem = procedure_problem(steps, ctx.train)
+        if problem:
+            ctx.note("candidate_dropped", parent=parent, reason=problem, steps=steps)
+            return None
         demo = None
         if ctx.settings.abo_demo:
             demo = await self.demonstration(ctx, steps, parent, prefer)
@@ -81,9 +87,15 @@ class ABO:
         for i in range(n):
             shown = ctx.exemplars(EXAMPLES_FOR_PROCEDURE)
             examples = "\n\n".join(f"Input:\n{e.input}\nCorrect answer: {e.target}" for e in shown)
-            reply = await ctx.ask("procedure", render("abo_procedure", instruction=seed.prompt, examples=examples),
-                                  parent=seed.id, sample=i)
-            proposal = await self._behavior(ctx, parse_procedure(reply), seed.id, "behavior")
+            for attempt in range(PROCEDURE_TRIES):
+                reply = await ctx.ask("procedure", render("abo_procedure", instruction=seed.prompt, examples=examples),
+                                      parent=seed.id, sample=i + n * attempt)
+                steps = parse_procedure(reply)
+                problem = procedure_problem(steps, ctx.train)
+                if problem is None or attempt == PROCEDURE_TRIES - 1:
+                    break
+                ctx.note("procedure_rejected", parent=seed.id, attempt=attempt, reason=problem, steps=steps)
+            proposal = await self._behavior(ctx, steps, seed.id, "behavior")
             if proposal:
                 out.append(proposal)
         return out
