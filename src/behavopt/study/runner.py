@@ -65,9 +65,12 @@ class StudyRunner:
         s = self.spec.search_settings(seed)
         return self.task.split(s.train_size, s.dev_size, s.test_size, seed=seed)
 
+    def run_dir(self, name: str, seed: int) -> Path:
+        return self.spec.out / "runs" / f"{name}-s{seed}"
+
     def run(self, name: str, method: str, seed: int, **settings: Any) -> RunView:
         """The run `name` for `seed`: made now, resumed if it was interrupted, or read back if finished."""
-        out = self.spec.out / "runs" / f"{name}-s{seed}"
+        out = self.run_dir(name, seed)
         finished = (out / "result.json").is_file()
         self.on_notice(f"{'reusing' if finished else 'running'} {name} (seed {seed}) in {out}")
         optimize(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
@@ -76,6 +79,10 @@ class StudyRunner:
                  base_url=self.spec.base_url, api_key=self.spec.api_key,
                  **{**self.spec.settings, **settings, "seed": seed})
         return RunView.load(out)
+
+    def real_errors_run(self, method: str, seed: int) -> RunView:
+        """`method` shown the target's real errors: the run several experiments share (one name, one config)."""
+        return self.run(f"{method}-real", method, seed, error_source="real")
 
     def pool(self) -> ModelPool:
         return ModelPool(cache=self.cache, threads=self.spec.threads, base_url=self.spec.base_url,

@@ -33,7 +33,7 @@ def run(runner: StudyRunner, out: Path) -> ExperimentReport:
     per_seed: list[dict[str, Any]] = []
     runs: list[str] = []
     for seed in seeds:
-        apo = runner.run("apo-real", "apo", seed, error_source="real")
+        apo = runner.real_errors_run("apo", seed)
         para = runner.run("apo-paraphrase", "apo", seed, paraphrase_steps=steps)
         ape = runner.run("ape", "ape", seed)
         runs += [str(apo.path), str(para.path), str(ape.path)]

@@ -105,8 +105,7 @@ def run(runner: StudyRunner, out: Path, max_pairs: int | None = None, judged_per
     for seed in seeds:
         row: dict[str, Any] = {"seed": seed}
         for method in METHODS:
-            view = runner.run("apo-real" if method == "apo" else "abo", method, seed,
-                              **({"error_source": "real"} if method == "apo" else {}))
+            view = runner.real_errors_run("apo", seed) if method == "apo" else runner.run("abo", "abo", seed)
             runs.append(str(view.path))
             pairs = view.refinements()[:max_pairs]
             rows = asyncio.run(pair_figures(runner, view, seed, pairs, judged_per_pair))

@@ -42,11 +42,11 @@ def run(runner: StudyRunner, out: Path, embed: Embed, threshold: float = DEFAULT
     for seed in seeds:
         row: dict[str, Any] = {"seed": seed}
         for method in METHODS:
-            view = runner.run(f"{method}-real", method, seed, error_source="real")
+            view = runner.real_errors_run(method, seed)
             runs.append(str(view.path))
             for t in (threshold - 0.05, threshold, threshold + 0.05):
                 row[f"{method}@{t:.2f}"] = run_rates(view, embed, t)
-        abo_dir = runner.spec.out / "runs" / f"abo-s{seed}"
+        abo_dir = runner.run_dir("abo", seed)
         if (abo_dir / "checkpoint.json").is_file():
             view = RunView.load(abo_dir)
             runs.append(str(view.path))
