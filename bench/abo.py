@@ -123,7 +123,7 @@ def main() -> None:
             if not (out / "result.json").is_file():
                 start = time.time()
                 optimize(task_spec, method, args.target, args.optimizer, out=out,
-                         resume=(out / "checkpoint.json").is_file(), data_dir=args.data_dir, preset=args.preset,
+                         resume=(out / "config.json").is_file(), data_dir=args.data_dir, preset=args.preset,
                          seed=args.seed, max_calls=args.max_calls, steps=max(2, settings.steps), **extra)
                 print(f"  {task_spec} {name}: {time.time() - start:.0f}s", flush=True)
             runs[name] = out

@@ -31,7 +31,7 @@ def run_one(task: str, method: str, seed: int, args: argparse.Namespace) -> dict
     out = RESULTS / "runs" / slug(f"{task}-{method}-s{seed}-{args.preset}")
     if (out / "result.json").is_file():
         return json.loads((out / "result.json").read_text())
-    resume = (out / "checkpoint.json").is_file()
+    resume = (out / "config.json").is_file()  # a run stopped before its first checkpoint restarts in place
     if out.exists() and not resume:
         for f in sorted(out.rglob("*"), reverse=True):
             f.unlink() if f.is_file() else f.rmdir()

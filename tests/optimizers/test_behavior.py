@@ -78,3 +78,22 @@ def test_procedure_problem_catches_steps_that_cannot_work_on_new_inputs():
     assert procedure_problem(["Count.", "Check that the total matches the Correct Answer."], ex) == \
         "step 2 refers to the correct answer, which the model never sees"
     assert procedure_problem(["Take 5 steps backward or forward as told."], ex) is None  # 5 shared words: fine
+    assert procedure_problem(["Count the steps.", "Answer: 8"], ex) == "step 2 states an answer instead of an action"
+    assert procedure_problem(["Count.", "End with a line 'Answer: <number>'."], ex) is None
+
+
+def test_procedure_problem_catches_a_step_that_lists_one_examples_items():
+    # Seen in a Qwen-1.5B procedure for object counting: the step names the instruments of the example it read.
+    ex = [Example(id="a", input="I have a flute, a piano, a trombone, four stalks of celery, a violin, an accordion, "
+                                "a clarinet, a drum, and a trumpet. How many musical instruments do I have?", target="8"),
+          Example(id="b", input="I have a cabbage, a yam, and a goat. How many vegetables do I have?", target="2"),
+          Example(id="c", input="I have a piano, a cow, and two pigs. How many animals do I have?", target="3")]
+    bad = ["Identify the category the question asks about.",
+           "List the musical instruments mentioned. The musical instruments are flute, piano, trombone, violin, "
+           "accordion, clarinet, drum, and trumpet."]
+    assert procedure_problem(bad, ex) == \
+        "step 2 lists one example's items instead of saying how to find them in any input"
+    good = ["Find the category the question asks about (instruments, vegetables, animals, ...).",
+            "List every item of that category with its quantity (a piano is 1, two pigs is 2).",
+            "Add the quantities."]
+    assert procedure_problem(good, ex) is None

@@ -29,6 +29,10 @@ def parse_procedure(text: str) -> list[str]:
 
 _GOLD_WORDS = re.compile(r"\b(?:correct|expected|given|gold|provided)\s+answer", re.I)
 COPY_WORDS = 6  # this many consecutive words of an example's input in a step: the step solves that example
+# This many of one example's rarer words (in at most half of the inputs) in a step: the step lists that example's
+# items ("The musical instruments are flute, piano, trombone, violin, ...") rather than a way to find them.
+SPECIFIC_WORDS = 4
+_STATED_ANSWER = re.compile(r"\banswer\s*(?:is|:)\s*\(?\d", re.I)
 
 
 def _words(text: str) -> list[str]:
@@ -41,13 +45,28 @@ def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
     ("Step 3: Take 5 steps backward.") instead of saying what to do with any input."""
     inputs = [_words(e.input) for e in examples]
     grams = {tuple(w[i:i + COPY_WORDS]) for w in inputs for i in range(len(w) - COPY_WORDS + 1)}
+    rare = _rare_words(inputs)
     for n, step in enumerate(steps, 1):
         if _GOLD_WORDS.search(step):
             return f"step {n} refers to the correct answer, which the model never sees"
+        if _STATED_ANSWER.search(step):
+            return f"step {n} states an answer instead of an action"
         w = _words(step)
         if any(tuple(w[i:i + COPY_WORDS]) in grams for i in range(len(w) - COPY_WORDS + 1)):
             return f"step {n} copies an example's input instead of saying what to do with any input"
+        named = set(w) & rare
+        if any(len(named & set(words)) >= SPECIFIC_WORDS for words in inputs):
+            return f"step {n} lists one example's items instead of saying how to find them in any input"
     return None
+
+
+def _rare_words(inputs: list[list[str]]) -> set[str]:
+    """Words of 3+ letters found in at most half of the inputs: the ones that tell one example from another."""
+    df: dict[str, int] = {}
+    for words in inputs:
+        for word in set(words):
+            df[word] = df.get(word, 0) + 1
+    return {word for word, k in df.items() if len(word) >= 3 and not word.isdigit() and k <= len(inputs) / 2}
 
 
 def procedure_text(task: Task, steps: list[str]) -> str:
