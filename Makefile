@@ -16,7 +16,7 @@ RUN_TARGET ?= local:qwen2.5-coder-0.5b
 RUN_OPTIMIZER ?= local:qwen2.5-coder-1.5b
 RUN_OUT ?= runs/make-run
 
-.PHONY: run test setup clean
+.PHONY: run test setup clean llama-server
 
 setup: $(STAMP)
 
@@ -38,5 +38,21 @@ test: $(STAMP)
 	$(BIN)/behavopt models pull qwen2.5-coder-1.5b
 	$(BIN)/python -m pytest -q
 
+# Optional: llama.cpp's own server (parallel slots, `behavopt serve --llama-server .build/llama-server --parallel N`),
+# built offline from the llama.cpp sources inside the llama-cpp-python sdist we pin (same llama.cpp as in-process).
+LLAMA_CPP_PYTHON := 0.3.36
+LLAMA_SERVER := .build/llama-server
+llama-server: $(LLAMA_SERVER)
+
+$(LLAMA_SERVER):
+	mkdir -p .build/src
+	$(PYTHON) -m pip download --quiet --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_PYTHON) -d .build/src
+	tar xzf .build/src/llama_cpp_python-$(LLAMA_CPP_PYTHON).tar.gz -C .build/src
+	cmake -S .build/src/llama_cpp_python-$(LLAMA_CPP_PYTHON)/vendor/llama.cpp -B .build/llama.cpp \
+		-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+		-DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_SERVER=ON
+	cmake --build .build/llama.cpp --target llama-server -j $$(nproc)
+	cp .build/llama.cpp/bin/llama-server $@
+
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) runs .build

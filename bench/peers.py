@@ -16,7 +16,8 @@ Real run, servers started by hand (one `behavopt serve` per model; served name =
 
 or let the script start and stop both servers (`python -m behavopt.cli.main serve local:NAME --port P`, ports
 --port and --port + 1, logs in bench/results/runs/peers/serve-NAME.log; --serve-threads N is passed as --threads,
-otherwise llama-cpp-python's default of half the cores applies):
+otherwise llama-cpp-python's default of half the cores applies; --llama-server .build/llama-server serves with
+llama.cpp's own server and --parallel N slots instead of llama-cpp-python's one slot):
 
     .venv/bin/python bench/peers.py --serve --tasks bbh:object_counting bbh:navigate \
         --data-dir ../shared/benchmarks --max-calls 600
@@ -58,7 +59,8 @@ How the comparison is kept fair:
   demos, labeled demos 0); COPRO(breadth from the budget, depth=3, init_temperature=1.4); GEPA 0.1.4 `optimize` with
   its DefaultAdapter (instruction as system message, input as user message), reflection minibatch 3, Pareto
   candidate selection, no merge. DSPy runs 4 threads, GEPA 4 LiteLLM workers, behavopt its default concurrency;
-  the servers answer one request at a time, so this only keeps the queue full.
+  llama-cpp-python's server answers one request at a time, so this only keeps the queue full; with
+  --llama-server and --parallel N, up to N requests of each system are decoded together.
 
 Each system runs in try/except: a failure is recorded in the results (error text) and the next system runs.
 """
@@ -686,6 +688,8 @@ def start_servers(args: argparse.Namespace) -> tuple[list[subprocess.Popen], str
         cmd = [sys.executable, "-m", "behavopt.cli.main", "serve", f"local:{name}", "--port", str(port)]
         if args.serve_threads:
             cmd += ["--threads", str(args.serve_threads)]
+        if args.llama_server:
+            cmd += ["--llama-server", args.llama_server, "--parallel", str(args.parallel)]
         log = open(log_dir / f"serve-{name}.log", "w")
         print(f"starting: {' '.join(cmd)}", flush=True)
         procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT))
@@ -727,6 +731,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="start `behavopt serve local:NAME` for both models, stop them at the end")
     ap.add_argument("--port", type=int, default=8080, help="with --serve: target port; the optimizer gets port + 1")
     ap.add_argument("--serve-threads", type=int, default=None, help="with --serve: threads per server")
+    ap.add_argument("--llama-server", default=None,
+                    help="with --serve: serve with this llama.cpp server binary (`make llama-server`)")
+    ap.add_argument("--parallel", type=int, default=4, help="with --llama-server: slots per server")
     ap.add_argument("--serve-timeout", type=float, default=1800, help="with --serve: seconds to wait for the servers")
     ap.add_argument("--max-calls", type=int, default=600, help="search LM-call budget per system and task")
     ap.add_argument("--seed", type=int, default=0)

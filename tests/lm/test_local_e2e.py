@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 
 from behavopt.lm.cache import ResponseCache
@@ -16,6 +10,7 @@ from behavopt.lm.client import ModelPool
 from behavopt.lm.errors import LMContextOverflow, LMRetriesExhausted
 from behavopt.lm.retry import RetryPolicy
 from behavopt.lm.types import ChatRequest, Message
+from tests.serving import free_port, served
 
 pytestmark = pytest.mark.e2e
 
@@ -60,42 +55,11 @@ def test_context_overflow_is_a_typed_error(smollm_path):
         asyncio.run(main())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served_smollm(smollm_path, tmp_path_factory):
-    """A real `behavopt serve` process on loopback. Its log goes to a file: a pipe nobody reads would fill and
-    block the server."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "behavopt.cli.main", "serve", "local:smollm2-135m",
-                             "--port", str(port), "--threads", "2", "--n-ctx", "2048"],
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"behavopt serve exited early: {log_path.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/models", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"behavopt serve did not answer within 90 s: {log_path.read_text()[-2000:]}")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    """A real `behavopt serve` process on loopback."""
+    with served(["local:smollm2-135m", "--threads", "2", "--n-ctx", "2048"], tmp_path_factory.mktemp("serve")) as base:
+        yield base
 
 
 def test_openai_backend_against_real_server(served_smollm, tmp_path):
@@ -113,7 +77,7 @@ def test_openai_backend_against_real_server(served_smollm, tmp_path):
 
 
 def test_openai_backend_retries_a_dead_server_then_fails_typed():
-    port = _free_port()  # nothing listens here
+    port = free_port()  # nothing listens here
 
     async def main():
         async with ModelPool(retry=RetryPolicy(max_retries=2, base_delay_s=0.01)) as pool:
