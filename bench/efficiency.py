@@ -4,13 +4,15 @@
     before the clock starts) against the summed time of its LM calls; overhead = 1 - LM seconds / wall seconds.
 (b) throughput: evaluating N examples through behavopt's OpenAI backend at concurrency 1, 2, 4, 8 against a server,
     vs the same server's saturated throughput measured directly (raw HTTP, the same requests, concurrency 8).
-    With `--base-url` any OpenAI-compatible server (e.g. llama-server with parallel slots, vLLM); without it a
-    `behavopt serve` (llama-cpp-python, one slot) is started for the run.
+    With `--base-url` any OpenAI-compatible server (e.g. vLLM); without it a `behavopt serve` is started for the run:
+    llama-cpp-python's (one slot), or with `--llama-server .build/llama-server --parallel N` llama.cpp's own server
+    with N slots decoded together.
 (c) a warm-cache rerun of (a): LM calls and seconds.
 
-Writes bench/results/<date>-efficiency.json.
+Writes bench/results/<date>-<name>.json (name: efficiency).
 
     .venv/bin/python bench/efficiency.py [--model smollm2-135m] [--n 100] [--base-url http://127.0.0.1:8080/v1]
+    .venv/bin/python bench/efficiency.py --llama-server .build/llama-server --parallel 4 --name efficiency-slots4
 """
 
 from __future__ import annotations
@@ -105,6 +107,9 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=48)
     ap.add_argument("--base-url", default=None, help="a running OpenAI-compatible server (default: start one)")
     ap.add_argument("--served-name", default=None, help="model name on that server (default: --model)")
+    ap.add_argument("--llama-server", default=None, help="start llama.cpp's server binary instead (make llama-server)")
+    ap.add_argument("--parallel", type=int, default=4, help="with --llama-server: slots")
+    ap.add_argument("--name", default="efficiency", help="results file: bench/results/<date>-<name>.json")
     args = ap.parse_args()
     fig: dict = {"model": args.model, "threads": args.threads}
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,13 +118,17 @@ def main() -> None:
         fig["search_warm"] = run_search(args.model, args.threads, Path(tmp) / "warm", cache)
     proc = None
     base, name = args.base_url, args.served_name or args.model
+    server = args.base_url or "behavopt serve (llama-cpp-python, 1 slot)"
     if base is None:
-        proc, base = start_server(args.model, args.threads)
+        extra = ["--llama-server", args.llama_server, "--parallel", str(args.parallel)] if args.llama_server else []
+        proc, base = start_server(args.model, args.threads, extra)
+        if args.llama_server:
+            server = f"behavopt serve --llama-server (llama.cpp server, {args.parallel} slots)"
     try:
         reqs, _ = requests_for(args.n, args.max_tokens)
         asyncio.run(raw_saturated(base, name, reqs[:2], 1))  # warm the server
         saturated = asyncio.run(raw_saturated(base, name, reqs, 8))
-        fig["throughput"] = {"server_saturated_rps": round(saturated, 3), "server": args.base_url or "behavopt serve"}
+        fig["throughput"] = {"server_saturated_rps": round(saturated, 3), "server": server}
         for c in (1, 2, 4, 8):
             rps = asyncio.run(behavopt_throughput(base, name, args.n, args.max_tokens, c))
             fig["throughput"][f"behavopt_c{c}_rps"] = round(rps, 3)
@@ -136,7 +145,7 @@ def main() -> None:
           + " (target >= 95% at saturation)")
     print(f"(c) warm rerun: {warm['calls']} LM calls, {warm['cache_hits']} cache hits, {warm['wall_s']:.2f}s "
           "(target 0 calls)")
-    out = RESULTS / f"{dt.date.today().isoformat()}-efficiency.json"
+    out = RESULTS / f"{dt.date.today().isoformat()}-{args.name}.json"
     out.write_text(json.dumps(fig, indent=2) + "\n")
     print(f"written: {out}")
 

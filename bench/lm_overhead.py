@@ -76,12 +76,14 @@ def time_raw_http(base_url: str, name: str, requests, max_tokens: int) -> tuple[
         return time.perf_counter() - start, texts
 
 
-def start_server(model: str, threads: int) -> tuple[subprocess.Popen, str]:
+def start_server(model: str, threads: int, extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`behavopt serve local:MODEL` on a free port (extra: more serve options, e.g. --llama-server P --parallel N)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "behavopt.cli.main", "serve", f"local:{model}", "--port", str(port),
-                             "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--threads", str(threads), *(extra or [])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
     for _ in range(180):
         try:
