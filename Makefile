@@ -52,7 +52,7 @@ $(LLAMA_SERVER):
 		-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
 		-DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_SERVER=ON
 	cmake --build .build/llama.cpp --target llama-server -j $$(nproc)
-	cp .build/llama.cpp/bin/llama-server $@
+	ln -sf llama.cpp/bin/llama-server $@  # a link: the binary finds its shared libraries beside it
 
 clean:
 	rm -rf $(VENV) runs .build
