@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+from collections import Counter
 import time
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def few_shot_cot(data_dir: Path, task: str) -> str | None:
 
 
 async def score_prompts(task_spec: str, data_dir: Path, target: str, prompts: dict[str, object], seed: int,
-                        settings) -> dict[str, dict]:
+                        settings) -> tuple[dict[str, dict], dict[str, int]]:
+    """Each prompt's test accuracy (and answers given), and the gold answers' counts on the test split."""
     task = load_task(task_spec, data_dir=data_dir)
     test = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=seed).test
     out = {}
@@ -52,12 +54,14 @@ async def score_prompts(task_spec: str, data_dir: Path, target: str, prompts: di
         for name, prompt in prompts.items():
             result = await evaluator.evaluate(prompt, test, split="test")  # type: ignore[arg-type]
             out[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95,
-                         "wall_s": round(result.summary.wall_s, 1)}
+                         "wall_s": round(result.summary.wall_s, 1),
+                         # A prompt can gain by moving the target's answers toward the commoner gold label: show it.
+                         "answers": dict(Counter(str(r.answer) for r in result.records).most_common())}
             steps = getattr(prompt, "meta", {}).get("steps")
             if steps:  # ABO candidates: did the target write every step, in order, with an answer line?
                 followed = [adherence(r.output, len(steps)).followed for r in result.records]
                 out[name]["followed_steps"] = sum(followed) / len(followed)
-    return out
+    return out, dict(Counter(e.target for e in test).most_common())
 
 
 def best_up_to(run_dir: Path, step: int, procedures_only: bool = False) -> Candidate | None:
@@ -69,6 +73,11 @@ def best_up_to(run_dir: Path, step: int, procedures_only: bool = False) -> Candi
     cands = [Candidate.from_dict(c) for c in cp["candidates"] if c["step"] <= step and c["id"] not in partial
              and c["id"] in cp["dev_scores"] and (not procedures_only or (c.get("meta") or {}).get("steps"))]
     return max(cands, key=lambda c: (cp["dev_scores"][c.id], -int(c.id[1:]))) if cands else None
+
+
+def _top_share(counts: dict[str, int]) -> str:
+    answer, k = max(counts.items(), key=lambda kv: kv[1])
+    return f"{answer} {k / sum(counts.values()):.0%}"
 
 
 def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
@@ -88,6 +97,11 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
             cells.append("-" if s is None else f"{s['test']:.3f}" + (f" ({s['followed_steps']:.0%})"
                                                                       if "followed_steps" in s else ""))
         lines.append(f"| {r['task']} | " + " | ".join(cells) + " |")
+    lines += ["", "The commonest answer and its share of test outputs (a prompt that moves the target toward the commoner "
+              "gold label gains without solving more):", ""]
+    for r in rows:
+        shares = {"gold": r.get("gold_answers")} | {n: r["scores"][n].get("answers") for n in names if n in r["scores"]}
+        lines.append(f"- {r['task']}: " + "; ".join(f"{n} {_top_share(a)}" for n, a in shares.items() if a))
     lines += ["", "| task | run | LM calls (+cached) | optimizer calls | tokens | seconds |", "|---|---|---|---|---|---|"]
     for r in rows:
         for name, u in r["usage"].items():
@@ -142,11 +156,11 @@ def main() -> None:
             cand = best_up_to(run, step, only)
             if cand is not None:
                 prompts[label] = cand
-        scores = asyncio.run(score_prompts(task_spec, args.data_dir, args.target, prompts, args.seed, settings))
+        scores, gold = asyncio.run(score_prompts(task_spec, args.data_dir, args.target, prompts, args.seed, settings))
         usage = {name: json.loads((run / "result.json").read_text())["usage"] for name, run in runs.items()}
         dev = {name: json.loads((run / "checkpoint.json").read_text())["dev_scores"] for name, run in runs.items()}
         picked = {k: getattr(v, "id", None) for k, v in prompts.items()}
-        rows.append({"task": task_spec, "scores": scores, "usage": usage, "prompts": picked,
+        rows.append({"task": task_spec, "scores": scores, "gold_answers": gold, "usage": usage, "prompts": picked,
                      "dev": {k: dev["abo-no-demo" if "no" in k else "abo"].get(cid) for k, cid in picked.items()
                              if cid}})
         print(task_spec, {k: round(v["test"], 3) for k, v in scores.items()}, flush=True)
