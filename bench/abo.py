@@ -13,8 +13,8 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-from collections import Counter
 import time
+from collections import Counter
 from pathlib import Path
 
 from behavopt.eval import Evaluator, EvalSettings, InstructionPrompt

@@ -56,8 +56,8 @@ def llama_server_argv(binary: Path, path: Path, name: str, *, host: str, port: i
 
 def find_llama_server(given: str) -> Path:
     """The llama-server binary named by --llama-server: a path, or a name on PATH."""
-    found = shutil.which(given) or (given if Path(given).is_file() else None)
-    if found is None or not os.access(found, os.X_OK):
+    found = shutil.which(given)  # checks a path as given, or looks the name up on PATH; executables only
+    if found is None:
         raise ConfigError(f"llama-server binary not found or not executable: {given}: build it with "
                           "`make llama-server` (writes .build/llama-server) and pass that path")
     return Path(found)

@@ -4,6 +4,7 @@ whether a target's output followed it (adherence) and whether a demonstration is
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from behavopt.tasks.answers import answer_format
@@ -45,7 +46,8 @@ def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
     ("Step 3: Take 5 steps backward.") instead of saying what to do with any input."""
     inputs = [_words(e.input) for e in examples]
     grams = {tuple(w[i:i + COPY_WORDS]) for w in inputs for i in range(len(w) - COPY_WORDS + 1)}
-    rare = _rare_words(inputs)
+    vocabularies = [set(w) for w in inputs]
+    rare = _rare_words(vocabularies)
     for n, step in enumerate(steps, 1):
         if _GOLD_WORDS.search(step):
             return f"step {n} refers to the correct answer, which the model never sees"
@@ -55,18 +57,16 @@ def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
         if any(tuple(w[i:i + COPY_WORDS]) in grams for i in range(len(w) - COPY_WORDS + 1)):
             return f"step {n} copies an example's input instead of saying what to do with any input"
         named = set(w) & rare
-        if any(len(named & set(words)) >= SPECIFIC_WORDS for words in inputs):
+        if any(len(named & vocabulary) >= SPECIFIC_WORDS for vocabulary in vocabularies):
             return f"step {n} lists one example's items instead of saying how to find them in any input"
     return None
 
 
-def _rare_words(inputs: list[list[str]]) -> set[str]:
+def _rare_words(vocabularies: list[set[str]]) -> set[str]:
     """Words of 3+ letters found in at most half of the inputs: the ones that tell one example from another."""
-    df: dict[str, int] = {}
-    for words in inputs:
-        for word in set(words):
-            df[word] = df.get(word, 0) + 1
-    return {word for word, k in df.items() if len(word) >= 3 and not word.isdigit() and k <= len(inputs) / 2}
+    inputs_with = Counter(word for vocabulary in vocabularies for word in vocabulary)
+    return {word for word, k in inputs_with.items()
+            if len(word) >= 3 and not word.isdigit() and k <= len(vocabularies) / 2}
 
 
 def procedure_text(task: Task, steps: list[str]) -> str:
