@@ -54,7 +54,8 @@ async def score_prompts(task_spec: str, data_dir: Path, target: str, prompts: di
         for name, prompt in prompts.items():
             result = await evaluator.evaluate(prompt, test, split="test")  # type: ignore[arg-type]
             out[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95,
-                         "wall_s": round(result.summary.wall_s, 1),
+                         "wall_s": round(result.summary.wall_s, 1),  # near 0 when served from the cache:
+                         "cached": sum(r.cached for r in result.records) / max(1, len(result.records)),
                          # A prompt can gain by moving the target's answers toward the commoner gold label: show it.
                          "answers": dict(Counter(str(r.answer) for r in result.records).most_common())}
             steps = getattr(prompt, "meta", {}).get("steps")
