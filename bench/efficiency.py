@@ -117,12 +117,12 @@ def main() -> None:
         cache = ResponseCache(Path(tmp) / "cache.sqlite")
         fig["search_cold"] = run_search(args.model, args.threads, Path(tmp) / "cold", cache)
         fig["search_warm"] = run_search(args.model, args.threads, Path(tmp) / "warm", cache)
-    proc = None
+    serve_proc = None
     base, name = args.base_url, args.served_name or args.model
     server = args.base_url or "behavopt serve (llama-cpp-python, 1 slot)"
     if base is None:
         extra = ["--llama-server", args.llama_server, "--parallel", str(args.parallel)] if args.llama_server else []
-        proc, base = start_server(args.model, args.threads, extra)
+        serve_proc, base = start_server(args.model, args.threads, extra)
         if args.llama_server:
             server = f"behavopt serve --llama-server (llama.cpp server, {args.parallel} slots)"
     try:
@@ -140,9 +140,8 @@ def main() -> None:
             fig["throughput"][f"behavopt_c{c}_rps"] = round(rps, 3)
             fig["throughput"][f"ratio_c{c}"] = round(rps / saturated, 4)
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+        if serve_proc is not None:
+            serve_proc.stop()
     cold, warm, t = fig["search_cold"], fig["search_warm"], fig["throughput"]
     print(f"(a) overhead: wall {cold['wall_s']:.1f}s, LM calls {cold['lm_s']:.1f}s over {cold['calls']} calls -> "
           f"overhead {cold['overhead']:.1%} (target <= 3%)")

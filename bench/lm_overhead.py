@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import httpx
 from behavopt.lm import local_models
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
+from behavopt.lm.serve_process import ServeProcess
 from behavopt.lm.types import ChatRequest, Message
 
 ITEMS = ["apple", "violin", "carrot", "dog", "chair", "piano", "banana", "cat", "table", "drum"]
@@ -76,23 +76,13 @@ def time_raw_http(base_url: str, name: str, requests, max_tokens: int) -> tuple[
         return time.perf_counter() - start, texts
 
 
-def start_server(model: str, threads: int, extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
-    """`behavopt serve local:MODEL` on a free port (extra: more serve options, e.g. --llama-server P --parallel N)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "behavopt.cli.main", "serve", f"local:{model}", "--port", str(port),
-                             "--threads", str(threads), *(extra or [])],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/v1"
-    for _ in range(180):
-        try:
-            if httpx.get(f"{base}/models", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("server did not start")
+def start_server(model: str, threads: int, extra: list[str] | None = None) -> tuple[ServeProcess, str]:
+    """`behavopt serve local:MODEL` on a free port (extra: more serve options, e.g. --llama-server P --parallel N);
+    its log goes to bench/results/runs/serve-MODEL.log."""
+    server = ServeProcess([f"local:{model}", "--threads", str(threads), *(extra or [])],
+                          Path(__file__).parent / "results" / "runs" / f"serve-{model}.log")
+    server.launch()
+    return server, server.wait_ready()
 
 
 def run_part(part: str, args: argparse.Namespace, base_url: str | None = None, cache_file: str | None = None) -> dict:
@@ -146,12 +136,11 @@ def main() -> None:
     fig["inprocess"] = {"raw_s": round(raw["s"], 3), "behavopt_s": round(ours["s"], 3),
                         "overhead_ratio": round(ours["s"] / raw["s"], 4), "same_outputs": same(raw, ours)}
 
-    proc, base = start_server(args.model, args.threads)
+    server, base = start_server(args.model, args.threads)
     try:
         http, served = run_part("raw_http", args, base_url=base), run_part("behavopt_http", args, base_url=base)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        server.stop()
     fig["served"] = {"raw_http_s": round(http["s"], 3), "behavopt_s": round(served["s"], 3),
                      "overhead_ratio": round(served["s"] / http["s"], 4), "same_outputs": same(http, served)}
 

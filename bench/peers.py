@@ -75,8 +75,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import traceback
@@ -87,6 +85,7 @@ from typing import Any, Callable
 
 import httpx
 
+from behavopt.lm.serve_process import ServeProcess, answers_models
 from behavopt.optimizers.settings import SearchSettings
 from behavopt.optimizers.settings import preset as settings_preset
 from behavopt.tasks import load_task
@@ -662,57 +661,33 @@ def markdown(rows: list[dict], meta: dict[str, Any]) -> str:
 
 # ---- servers -----------------------------------------------------------------------------------------------------
 
-def wait_ready(base_url: str, timeout_s: float, proc: subprocess.Popen | None = None) -> None:
+def wait_ready(base_url: str, timeout_s: float) -> None:
+    """Wait for a server this bench did not start (--base-url)."""
+    url = re.sub(r"/v1/?$", "", base_url.rstrip("/")) + "/v1"
     deadline = time.monotonic() + timeout_s
-    url = re.sub(r"/v1/?$", "", base_url.rstrip("/")) + "/v1/models"
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the server for {base_url} exited with code {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+    while not answers_models(url):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no answer from {url}/models after {timeout_s:.0f}s")
         time.sleep(2)
-    raise TimeoutError(f"no answer from {url} after {timeout_s:.0f}s")
 
 
-def start_servers(args: argparse.Namespace) -> tuple[list[subprocess.Popen], str, str]:
-    models = [(args.target, args.port)]
-    if args.optimizer != args.target:
-        models.append((args.optimizer, args.port + 1))
-    procs, urls = [], []
-    log_dir = RESULTS / "runs" / "peers"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    for name, port in models:
-        cmd = [sys.executable, "-m", "behavopt.cli.main", "serve", f"local:{name}", "--port", str(port)]
+def start_servers(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[str, str]:
+    """The target's and the optimizer's `behavopt serve`, loading side by side; stopped when `stack` closes."""
+    names = [args.target] + ([args.optimizer] if args.optimizer != args.target else [])
+    servers = []
+    for i, name in enumerate(names):
+        serve_args = [f"local:{name}"]
         if args.serve_threads:
-            cmd += ["--threads", str(args.serve_threads)]
+            serve_args += ["--threads", str(args.serve_threads)]
         if args.llama_server:
-            cmd += ["--llama-server", args.llama_server, "--parallel", str(args.parallel)]
-        log = open(log_dir / f"serve-{name}.log", "w")
-        print(f"starting: {' '.join(cmd)}", flush=True)
-        procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT))
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        for url, proc in zip(urls, procs):
-            wait_ready(url, args.serve_timeout, proc)
-    except BaseException:
-        stop_servers(procs)
-        raise
-    return procs, urls[0], urls[-1]
-
-
-def stop_servers(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            serve_args += ["--llama-server", args.llama_server, "--parallel", str(args.parallel)]
+        server = ServeProcess(serve_args, RESULTS / "runs" / "peers" / f"serve-{name}.log", port=args.port + i)
+        print(f"starting: {' '.join(server.argv)}", flush=True)
+        server.launch()
+        stack.callback(server.stop)
+        servers.append(server)
+    urls = [server.wait_ready(args.serve_timeout, poll_s=2) for server in servers]
+    return urls[0].removesuffix("/v1"), urls[-1].removesuffix("/v1")
 
 
 # ---- main --------------------------------------------------------------------------------------------------------
@@ -746,16 +721,15 @@ def main(argv: list[str] | None = None) -> None:
     if not args.serve and not args.base_url:
         ap.error("give --base-url (and --optimizer-base-url) of running servers, or --serve")
 
-    procs: list[subprocess.Popen] = []
-    if args.serve:
-        procs, target_url, optimizer_url = start_servers(args)
-    else:
-        target_url, optimizer_url = args.base_url, args.optimizer_base_url or args.base_url
-        wait_ready(target_url, 60)
-        wait_ready(optimizer_url, 60)
     stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
     rows: list[dict] = []
-    try:
+    with contextlib.ExitStack() as servers:
+        if args.serve:
+            target_url, optimizer_url = start_servers(args, servers)
+        else:
+            target_url, optimizer_url = args.base_url, args.optimizer_base_url or args.base_url
+            wait_ready(target_url, 60)
+            wait_ready(optimizer_url, 60)
         with CountingProxy({"target": target_url, "optimizer": optimizer_url}, fanout_n=not args.no_fanout) as proxy:
             for task_spec in args.tasks:
                 ctx = make_context(task_spec, target=args.target, optimizer=args.optimizer, proxy=proxy,
@@ -776,8 +750,6 @@ def main(argv: list[str] | None = None) -> None:
                             "fanout_n": not args.no_fanout, "tasks": args.tasks, "systems": args.systems}
                     Path(f"{stem}.json").write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
                     Path(f"{stem}.md").write_text(markdown(rows, meta))
-    finally:
-        stop_servers(procs)
     if rows:
         print(Path(f"{stem}.md").read_text())
         print(f"wrote {stem}.json and {stem}.md")

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from behavopt.cli.serve_cmd import llama_server_argv
+from behavopt.lm.serve_process import ServeProcess
 from behavopt.lm.client import ModelPool
 from behavopt.lm.types import ChatRequest, Message
 from tests.cli.test_eval_cli import behavopt
 from tests.conftest import REPO
-from tests.serving import served
 
 
 def test_llama_server_argv_gives_each_slot_the_asked_window():
@@ -47,8 +47,8 @@ def _llama_server() -> Path | None:
 @pytest.mark.skipif(_llama_server() is None, reason="llama-server not built: run `make llama-server`")
 def test_llama_server_answers_requests_in_parallel_slots(smollm_path, tmp_path):
     question = (Message("user", "What is the capital of France? Answer in one word."),)
-    with served(["local:smollm2-135m", "--llama-server", str(_llama_server()), "--parallel", "2",
-                 "--threads", "2", "--n-ctx", "1024"], tmp_path) as base:
+    with ServeProcess(["local:smollm2-135m", "--llama-server", str(_llama_server()), "--parallel", "2",
+                       "--threads", "2", "--n-ctx", "1024"], tmp_path / "serve.log") as base:
         async def main():
             async with ModelPool(base_url=base, api_key="sk-test-not-logged") as pool:
                 lm = pool.lm("openai:smollm2-135m", "target")

@@ -10,7 +10,7 @@ from behavopt.lm.client import ModelPool
 from behavopt.lm.errors import LMContextOverflow, LMRetriesExhausted
 from behavopt.lm.retry import RetryPolicy
 from behavopt.lm.types import ChatRequest, Message
-from tests.serving import free_port, served
+from behavopt.lm.serve_process import ServeProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,8 @@ def test_context_overflow_is_a_typed_error(smollm_path):
 @pytest.fixture(scope="module")
 def served_smollm(smollm_path, tmp_path_factory):
     """A real `behavopt serve` process on loopback."""
-    with served(["local:smollm2-135m", "--threads", "2", "--n-ctx", "2048"], tmp_path_factory.mktemp("serve")) as base:
+    with ServeProcess(["local:smollm2-135m", "--threads", "2", "--n-ctx", "2048"],
+                      tmp_path_factory.mktemp("serve") / "serve.log") as base:
         yield base
 
 
