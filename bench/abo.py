@@ -54,6 +54,7 @@ async def score_prompts(task_spec: str, data_dir: Path, target: str, prompts: di
         for name, prompt in prompts.items():
             result = await evaluator.evaluate(prompt, test, split="test")  # type: ignore[arg-type]
             out[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95,
+                         "answer_chance": result.summary.answer_chance,
                          "wall_s": round(result.summary.wall_s, 1),  # near 0 when served from the cache:
                          "cached": sum(r.cached for r in result.records) / max(1, len(result.records)),
                          # A prompt can gain by moving the target's answers toward the commoner gold label: show it.
@@ -98,11 +99,17 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
             cells.append("-" if s is None else f"{s['test']:.3f}" + (f" ({s['followed_steps']:.0%})"
                                                                       if "followed_steps" in s else ""))
         lines.append(f"| {r['task']} | " + " | ".join(cells) + " |")
-    lines += ["", "The commonest answer and its share of test outputs (a prompt that moves the target toward the commoner "
-              "gold label gains without solving more):", ""]
+    lines += ["", "The commonest answer and its share of test outputs, and the answer-frequency chance: the accuracy of "
+              "the same answers shuffled across the examples (a prompt that moves the target toward the commoner gold "
+              "label raises both; one that solves more raises its accuracy above its chance):", ""]
     for r in rows:
-        shares = {"gold": r.get("gold_answers")} | {n: r["scores"][n].get("answers") for n in names if n in r["scores"]}
-        lines.append(f"- {r['task']}: " + "; ".join(f"{n} {_top_share(a)}" for n, a in shares.items() if a))
+        parts = [f"gold {_top_share(r['gold_answers'])}"] if r.get("gold_answers") else []
+        for n in names:
+            s = r["scores"].get(n)
+            if s and s.get("answers"):
+                chance = f", chance {s['answer_chance']:.2f}" if "answer_chance" in s else ""
+                parts.append(f"{n} {_top_share(s['answers'])}{chance}")
+        lines.append(f"- {r['task']}: " + "; ".join(parts))
     lines += ["", "| task | run | LM calls (+cached) | optimizer calls | tokens | seconds |", "|---|---|---|---|---|---|"]
     for r in rows:
         for name, u in r["usage"].items():

@@ -45,6 +45,8 @@ def test_records_and_summary():
     s = result.summary
     assert (s.n, s.correct, s.accuracy) == (10, 6, 0.6) and s.errors == 1 and s.lm_errors == 0
     assert s.ci95 == wilson_interval(6, 10) and s.usage["calls"] == 10
+    # Answers 1 1 2 4 5 7 7 8 10 and one unparsed: 8 of them are the gold of one example of ten ("10" of none).
+    assert s.answer_chance == pytest.approx(8 / 100)
     # The instruction comes first, then the input, in one user turn.
     assert backend.requests[0].messages[0].content.startswith("Repeat the number.\n\nsay ")
 

@@ -58,3 +58,8 @@ def test_optimize_scores_test_only_at_the_end(scripted, method):
     assert result.best_test_score == sum(r["correct"] for r in test_records) / len(splits.test)
     assert (out / "best_prompt.txt").read_text() == result.best_prompt + "\n"
     assert json.loads((out / "result.json").read_text())["best_candidate"] == result.best_candidate
+    # The answer-frequency chance of the best prompt on test, from its records: every answer against every gold.
+    answers = [r["answer"] for r in test_records]
+    hits = sum(task.metric(a, e) for a in answers if a is not None for e in splits.test)
+    assert result.answer_chance["best"]["test"] == pytest.approx(hits / len(splits.test) ** 2, abs=1e-4)
+    assert set(result.answer_chance) == {"initial", "best"} and set(result.answer_chance["initial"]) == {"dev", "test"}

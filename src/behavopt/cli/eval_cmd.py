@@ -104,6 +104,7 @@ def run_eval(*, task: str, model: str, prompt: str | None, prompt_file: Path | N
     lo, hi = s.ci95
     print(f"{s.task} [{s.split}] with {s.model}: accuracy {s.accuracy:.3f} ({s.correct}/{s.n}), "
           f"95% CI [{lo:.3f}, {hi:.3f}]")
+    print(f"  answer-frequency chance {s.answer_chance:.3f} (the same answers shuffled across the examples)")
     u = s.usage
     print(f"  LM calls {u['calls']}, cache hits {u['cache_hits']}, tokens {u['prompt_tokens']}+{u['completion_tokens']}, "
           f"errors {s.errors} ({s.lm_errors} in the LM), {s.wall_s:.1f}s")

@@ -107,6 +107,10 @@ def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Pa
           f"[{i_lo:.2f}, {i_hi:.2f}]")
     print(f"  best prompt ({result.best_candidate}): dev {result.best_dev_score:.3f}  test "
           f"{result.best_test_score:.3f} [{b_lo:.2f}, {b_hi:.2f}]   (test n={result.test_size})")
+    for split, gain, chance_gain in result.label_shifts():
+        print(f"  label shift on {split}: the gain {gain:+.3f} is no more than the {chance_gain:+.3f} that the best "
+              "prompt's answer frequencies alone give (answer_chance in result.json): it gives the commoner gold "
+              "answer more often rather than solving more examples")
     print(f"  stopped: {result.stop_reason}; LM calls target {u['target'].get('calls', 0)}, optimizer "
           f"{u['optimizer'].get('calls', 0)}; {u['wall_s']:.0f}s")
     print(f"  result: {Path(result.run_dir) / 'result.json'}  best prompt: {Path(result.run_dir) / 'best_prompt.txt'}")

@@ -14,7 +14,7 @@ from typing import Callable
 
 from behavopt.errors import BehavoptError
 from behavopt.eval.prompts import PromptCandidate
-from behavopt.eval.stats import wilson_interval
+from behavopt.eval.stats import answer_chance, wilson_interval
 from behavopt.lm.client import LM
 from behavopt.lm.errors import LMError
 from behavopt.lm.types import ChatRequest
@@ -48,6 +48,7 @@ class EvalSummary:
     n: int
     correct: int
     ci95: tuple[float, float]
+    answer_chance: float  # accuracy of the same answers shuffled across the examples (see stats.answer_chance)
     errors: int
     lm_errors: int
     usage: dict
@@ -57,6 +58,7 @@ class EvalSummary:
         d = asdict(self)
         d["ci95"] = [round(x, 4) for x in self.ci95]
         d["accuracy"] = round(self.accuracy, 4)
+        d["answer_chance"] = round(self.answer_chance, 4)
         return d
 
 
@@ -137,9 +139,11 @@ class Evaluator:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         ordered = [records[e.id] for e in examples]
-        return EvalResult(ordered, self._summary(ordered, split, usage_before, time.perf_counter() - start))
+        return EvalResult(ordered, self._summary(ordered, examples, split, usage_before,
+                                                time.perf_counter() - start))
 
-    def _summary(self, records: list[EvalRecord], split: str, usage_before: dict, wall_s: float) -> EvalSummary:
+    def _summary(self, records: list[EvalRecord], examples: list[Example], split: str, usage_before: dict,
+                 wall_s: float) -> EvalSummary:
         n = len(records)
         correct = sum(r.correct for r in records)
         after = self.lm.usage.to_dict()
@@ -147,5 +151,6 @@ class Evaluator:
                  for k in after}
         return EvalSummary(task=self.task.name, model=self.lm.name, split=split, accuracy=correct / n if n else 0.0,
                            n=n, correct=correct, ci95=wilson_interval(correct, n),
+                           answer_chance=answer_chance([r.answer for r in records], examples, self.task.metric),
                            errors=sum(r.error is not None for r in records),
                            lm_errors=sum(r.output is None for r in records), usage=usage, wall_s=round(wall_s, 3))

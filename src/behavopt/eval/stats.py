@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+
+from behavopt.tasks.types import Example
 
 
 def wilson_interval(correct: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -14,3 +17,15 @@ def wilson_interval(correct: int, n: int, z: float = 1.959964) -> tuple[float, f
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def answer_chance(answers: Sequence[str | None], examples: Sequence[Example],
+                  metric: Callable[[str, Example], bool]) -> float:
+    """The accuracy the same answers would get if they were shuffled across the examples: what a prompt scores by
+    its answer frequencies alone, whatever the input. A prompt that gains only by giving the commoner gold answer
+    more often raises this as much as its accuracy; one that solves the task raises its accuracy above it.
+    Scored with the task's own metric over every (answer, example) pair; unparsed answers count as wrong."""
+    if not examples:
+        return 0.0
+    hits = {a: sum(bool(metric(a, e)) for e in examples) for a in set(answers) if a is not None}
+    return sum(hits[a] for a in answers if a is not None) / (len(answers) * len(examples))

@@ -55,6 +55,23 @@ class OptimizationResult:
     stop_reason: str
     run_dir: str
     settings: dict[str, Any]
+    # {"initial"|"best": {"dev"|"test": accuracy of the prompt's answers shuffled across the examples}}: a gain that
+    # this moves as much as the score comes from giving the commoner gold answer more often, not from solving more.
+    answer_chance: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def label_shifts(self) -> list[tuple[str, float, float]]:
+        """(split, gain, chance gain) where the best prompt gained over the initial one but its answer frequencies
+        alone gain as much: it moved the target toward the commoner gold answer rather than solving more."""
+        if not self.answer_chance or self.best_candidate == "c0000":
+            return []
+        shifts = []
+        for split, initial, best in (("dev", self.initial_dev_score, self.best_dev_score),
+                                     ("test", self.initial_test_score, self.best_test_score)):
+            gain = best - initial
+            chance_gain = self.answer_chance["best"][split] - self.answer_chance["initial"][split]
+            if gain > 0 and chance_gain >= gain:
+                shifts.append((split, round(gain, 4), round(chance_gain, 4)))
+        return shifts
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

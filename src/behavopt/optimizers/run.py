@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from behavopt.errors import ConfigError
-from behavopt.eval.stats import wilson_interval
+from behavopt.eval.stats import answer_chance, wilson_interval
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.retry import RetryPolicy
@@ -144,6 +144,13 @@ def candidate_fields(engine: SearchEngine, candidate: Any, partial: set[str]) ->
     return fields
 
 
+def chance_of(engine: SearchEngine, candidate_id: str, examples: list[Example]) -> float:
+    """The candidate's answer-frequency chance on the examples it was scored on (see eval.stats.answer_chance)."""
+    records = engine.scorer.records(candidate_id, examples)
+    by_id = {e.id: e for e in examples}
+    return round(answer_chance([r.answer for r in records], [by_id[r.id] for r in records], engine.task.metric), 4)
+
+
 async def finish(engine: SearchEngine, spec: RunSpec, out: Path) -> OptimizationResult:
     state = engine.state
     if spec.settings.selection == "ucb" and state.beam:
@@ -175,7 +182,10 @@ async def finish(engine: SearchEngine, spec: RunSpec, out: Path) -> Optimization
         initial_test_ci95=wilson_interval(init_correct, len(test)),
         best_test_ci95=wilson_interval(best_correct, len(test)), test_size=len(test),
         dev_size=len(engine.splits.dev), steps=steps, usage=usage, stop_reason=state.stop_reason or "",
-        run_dir=str(out), settings=spec.settings.to_dict())
+        run_dir=str(out), settings=spec.settings.to_dict(),
+        answer_chance={name: {split: chance_of(engine, c.id, examples)
+                              for split, examples in (("dev", engine.splits.dev), ("test", test))}
+                       for name, c in (("initial", initial), ("best", best))})
 
 
 def optimize(task: str, method: str, target: str, optimizer: str, *, out: str | Path | None = None,

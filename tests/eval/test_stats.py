@@ -1,0 +1,45 @@
+"""The answer-frequency chance: what a prompt scores by its answers' frequencies alone."""
+
+import pytest
+
+from behavopt.eval.stats import answer_chance, wilson_interval
+from behavopt.tasks.types import Example
+
+
+def exact(answer, example):
+    return answer == example.target
+
+
+def golds(*targets):
+    return [Example(id=f"e{i}", input="", target=t) for i, t in enumerate(targets)]
+
+
+def test_always_one_label_scores_that_labels_gold_share():
+    examples = golds(*["(B)"] * 18, *["(A)"] * 7)
+    assert answer_chance(["(A)"] * 25, examples, exact) == pytest.approx(7 / 25)
+    assert answer_chance(["(B)"] * 25, examples, exact) == pytest.approx(18 / 25)
+
+
+def test_mixed_answers_give_the_sum_of_products_of_shares():
+    examples = golds("Yes", "Yes", "Yes", "No")  # gold shares 3/4, 1/4
+    answers = ["Yes", "No", "No", "No"]  # answer shares 1/4, 3/4
+    assert answer_chance(answers, examples, exact) == pytest.approx(0.25 * 0.75 + 0.75 * 0.25)
+
+
+def test_a_prompt_that_solves_the_task_beats_its_chance():
+    examples = golds("Yes", "No", "Yes", "No")
+    answers = [e.target for e in examples]  # all right
+    assert answer_chance(answers, examples, exact) == pytest.approx(0.5)  # while its accuracy is 1.0
+
+
+def test_unparsed_answers_count_as_wrong_and_the_task_metric_is_used():
+    examples = golds("10", "12")
+    numeric = lambda a, e: float(a) == float(e.target)  # noqa: E731  ("10.0" matches "10")
+    assert answer_chance(["10.0", None], examples, numeric) == pytest.approx(1 / 4)
+    assert answer_chance([], [], exact) == 0.0
+
+
+def test_wilson_interval_edges():
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    lo, hi = wilson_interval(25, 50)
+    assert lo < 0.5 < hi and hi - lo < 0.3
