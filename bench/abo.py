@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from behavopt.eval import Evaluator, EvalSettings, InstructionPrompt
+from behavopt.eval.stats import answer_chance, chance_corrected
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.optimizers.behavior import adherence
@@ -77,6 +78,27 @@ def best_up_to(run_dir: Path, step: int, procedures_only: bool = False) -> Candi
     return max(cands, key=lambda c: (cp["dev_scores"][c.id], -int(c.id[1:]))) if cands else None
 
 
+def best_by_dev_kappa(run_dir: Path, task, step: int) -> Candidate | None:
+    """Best candidate made up to `step` by chance-corrected dev accuracy (Cohen's kappa against its own answer
+    frequencies), read from the run's dev records: the pick when a prompt may not win by giving the commoner gold
+    answer more often. Same search, other criterion; ties go to the older candidate."""
+    cp = json.loads((run_dir / "checkpoint.json").read_text())
+    partial = set(cp.get("strategy", {}).get("partial", []))  # stopped early on a minibatch: not on all of dev
+    by_id = {e.id: e for e in task.examples}
+    best, best_key = None, None
+    for c in cp["candidates"]:
+        if c["step"] > step or c["id"] in partial or c["id"] not in cp["dev_scores"]:
+            continue
+        path = run_dir / "records" / f"{c['id']}.jsonl"
+        dev = [r for r in map(json.loads, path.read_text().splitlines()) if r["split"] == "dev"]
+        accuracy = sum(r["correct"] for r in dev) / len(dev)
+        chance = answer_chance([r["answer"] for r in dev], [by_id[r["id"]] for r in dev], task.metric)
+        key = (round(chance_corrected(accuracy, chance), 6), -int(c["id"][1:]))
+        if best_key is None or key > best_key:
+            best, best_key = Candidate.from_dict(c), key
+    return best
+
+
 def _top_share(counts: dict[str, int]) -> str:
     answer, k = max(counts.items(), key=lambda kv: kv[1])
     return f"{answer} {k / sum(counts.values()):.0%}"
@@ -85,12 +107,13 @@ def _top_share(counts: dict[str, int]) -> str:
 def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
     """Written after every task, so a benchmark stopped part-way keeps the tasks it finished."""
     names = ["zero-shot", "zero-shot CoT", "few-shot CoT", "APO-best", "ABO step 1", "ABO step 2",
-             "ABO no demo (step 2)", "best ABO procedure (step 2)", "best no-demo procedure (step 2)"]
+             "ABO no demo (step 2)", "best ABO procedure (step 2)", "best no-demo procedure (step 2)",
+             "APO by dev kappa", "ABO by dev kappa (step 2)"]
     lines = [f"Target `{args.target}`, optimizer `{args.optimizer}`, preset `{args.preset}`, seed {args.seed}, "
              f"at most {args.max_calls} LM calls each for APO and ABO; test accuracy (n per task in the JSON); "
              "ABO cells add the share of test outputs that followed every step. ABO step k is the best-by-dev prompt ABO "
              "returns (the plain instruction where no procedure beat it on dev); 'best procedure' leaves the "
-             "instruction out.", "",
+             "instruction out; 'by dev kappa' picks from the same run by chance-corrected dev accuracy instead.", "",
              "| task | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for r in rows:
         cells = []
@@ -99,15 +122,18 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
             cells.append("-" if s is None else f"{s['test']:.3f}" + (f" ({s['followed_steps']:.0%})"
                                                                       if "followed_steps" in s else ""))
         lines.append(f"| {r['task']} | " + " | ".join(cells) + " |")
-    lines += ["", "The commonest answer and its share of test outputs, and the answer-frequency chance: the accuracy of "
-              "the same answers shuffled across the examples (a prompt that moves the target toward the commoner gold "
+    lines += ["", "The commonest answer and its share of test outputs, and the answer-frequency chance: the accuracy "
+              "of the same answers shuffled across the examples (a prompt that moves the target toward the commoner gold "
               "label raises both; one that solves more raises its accuracy above its chance):", ""]
     for r in rows:
         parts = [f"gold {_top_share(r['gold_answers'])}"] if r.get("gold_answers") else []
         for n in names:
             s = r["scores"].get(n)
             if s and s.get("answers"):
-                chance = f", chance {s['answer_chance']:.2f}" if "answer_chance" in s else ""
+                chance = ""
+                if "answer_chance" in s:
+                    kappa = chance_corrected(s["test"], s["answer_chance"])
+                    chance = f", chance {s['answer_chance']:.2f}, kappa {kappa:+.2f}"
                 parts.append(f"{n} {_top_share(s['answers'])}{chance}")
         lines.append(f"- {r['task']}: " + "; ".join(parts))
     lines += ["", "| task | run | LM calls (+cached) | optimizer calls | tokens | seconds |", "|---|---|---|---|---|---|"]
@@ -157,6 +183,8 @@ def main() -> None:
             prompts["few-shot CoT"] = InstructionPrompt(f"{shots}\n\n{task.instruction}")
         apo = json.loads((runs["apo"] / "result.json").read_text())
         prompts["APO-best"] = InstructionPrompt(apo["best_prompt"])
+        kappa_picks = {"APO by dev kappa": best_by_dev_kappa(runs["apo"], task, 99),
+                       "ABO by dev kappa (step 2)": best_by_dev_kappa(runs["abo"], task, 2)}
         for label, run, step, only in (("ABO step 1", runs["abo"], 1, False), ("ABO step 2", runs["abo"], 2, False),
                                        ("ABO no demo (step 2)", runs["abo-no-demo"], 2, False),
                                        ("best ABO procedure (step 2)", runs["abo"], 2, True),
@@ -164,13 +192,14 @@ def main() -> None:
             cand = best_up_to(run, step, only)
             if cand is not None:
                 prompts[label] = cand
+        prompts |= {label: cand for label, cand in kappa_picks.items() if cand is not None}
         scores, gold = asyncio.run(score_prompts(task_spec, args.data_dir, args.target, prompts, args.seed, settings))
         usage = {name: json.loads((run / "result.json").read_text())["usage"] for name, run in runs.items()}
         dev = {name: json.loads((run / "checkpoint.json").read_text())["dev_scores"] for name, run in runs.items()}
         picked = {k: getattr(v, "id", None) for k, v in prompts.items()}
         rows.append({"task": task_spec, "scores": scores, "gold_answers": gold, "usage": usage, "prompts": picked,
-                     "dev": {k: dev["abo-no-demo" if "no" in k else "abo"].get(cid) for k, cid in picked.items()
-                             if cid}})
+                     "dev": {k: dev["apo" if k.startswith("APO") else "abo-no-demo" if "no" in k else "abo"].get(cid)
+                             for k, cid in picked.items() if cid}})
         print(task_spec, {k: round(v["test"], 3) for k, v in scores.items()}, flush=True)
         write_tables(rows, args)
     print(write_tables(rows, args))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from behavopt.eval.stats import answer_chance, wilson_interval
+from behavopt.eval.stats import answer_chance, chance_corrected, wilson_interval
 from behavopt.tasks.types import Example
 
 
@@ -43,3 +43,10 @@ def test_wilson_interval_edges():
     assert wilson_interval(0, 0) == (0.0, 1.0)
     lo, hi = wilson_interval(25, 50)
     assert lo < 0.5 < hi and hi - lo < 0.3
+
+
+def test_chance_corrected_is_zero_for_one_label_and_one_for_all_right():
+    assert chance_corrected(0.28, 0.28) == 0.0
+    assert chance_corrected(1.0, 0.5) == 1.0
+    assert chance_corrected(0.68, 0.702) == pytest.approx(-0.0738, abs=1e-3)
+    assert chance_corrected(1.0, 1.0) == 0.0  # every gold the same and every answer it: nothing to correct against

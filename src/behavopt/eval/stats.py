@@ -29,3 +29,9 @@ def answer_chance(answers: Sequence[str | None], examples: Sequence[Example],
         return 0.0
     hits = {a: sum(bool(metric(a, e)) for e in examples) for a in set(answers) if a is not None}
     return sum(hits[a] for a in answers if a is not None) / (len(answers) * len(examples))
+
+
+def chance_corrected(accuracy: float, chance: float) -> float:
+    """Cohen's kappa from an accuracy and its answer-frequency chance: 0 for a prompt whose answers are no better
+    than their frequencies (always one label, say), 1 for all correct, below 0 for worse than its frequencies."""
+    return 0.0 if chance >= 1 else (accuracy - chance) / (1 - chance)
