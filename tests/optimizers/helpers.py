@@ -46,7 +46,7 @@ MARKERS = {
     "abo_procedure": "You design step-by-step procedures",
     "abo_demo": "Show how to follow a procedure exactly",
     "abo_localize": "Which is the first step where the model",
-    "abo_refine": "is broken down into two to four finer",
+    "abo_refine": "down into two to four finer",
 }
 
 SMALL = dict(initial=4, beam=2, expand=2, steps=2, errors=3, train_size=20, dev_size=20, test_size=20,
@@ -114,9 +114,8 @@ def optimizer_answer(request: ChatRequest) -> str:
         return f"Step by step... <START>Aspect {h}: be precise.<END>"
     if kind == "abo_procedure":
         return f"Step 1: Read the item {h}. [q{int(h, 16) % 10}]\nStep 2: Write its number."
-    if kind == "abo_refine":
-        return (f"Step 1: Find the '#' sign {h}. [q{int(h, 16) % 10}]\nStep 2: Read the three digits after it.\n"
-                "Step 3: Write its number.")
+    if kind == "abo_refine":  # the sub-steps of the failing step
+        return f"Step 1: Find the '#' sign {h}. [q{int(h, 16) % 10}]\nStep 2: Read the three digits after it."
     if kind == "abo_demo":
         text = text_of(request)
         answer = re.search(r"Correct answer: (\S+)", text).group(1)

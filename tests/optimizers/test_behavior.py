@@ -1,8 +1,7 @@
 import pytest
 
-from behavopt.optimizers.behavior import (adherence, clean_demo, demo_problem, parse_procedure, parse_step_output,
-                                           procedure_problem,
-                                          procedure_text)
+from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, clean_demo, demo_problem, parse_procedure,
+                                          parse_step_output, procedure_problem, procedure_text, splice_refinement)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
 
@@ -97,3 +96,32 @@ def test_procedure_problem_catches_a_step_that_lists_one_examples_items():
             "List every item of that category with its quantity (a piano is 1, two pigs is 2).",
             "Add the quantities."]
     assert procedure_problem(good, ex) is None
+
+
+# ---- refinement: the failing step is replaced by its sub-steps -----------------------------------------------------
+
+PARENT = ["Read the question.", "List each object with its count.", "Add the counts.", "Write the total."]
+
+
+def test_sub_steps_replace_the_failing_step_and_the_rest_stays():
+    subs = ["Start a running total at 0.", "For each listed object, add its count to the total."]
+    assert splice_refinement(PARENT, 3, subs) == PARENT[:2] + subs + PARENT[3:]
+    assert splice_refinement(PARENT, 1, ["Read every word."]) == ["Read every word."] + PARENT[1:]  # made explicit
+    # One sub-step may echo another step's wording without making the reply a rewrite of the whole procedure.
+    subs = ["Write the total.", "Check it against the list."]
+    assert splice_refinement(PARENT, 3, subs) == PARENT[:2] + subs + PARENT[3:]
+
+
+def test_a_reply_that_shortens_the_procedure_or_is_not_a_breakdown_is_refused():
+    # Seen with Qwen-1.5B: a 5-step procedure "refined" into "Read the input" / "Sum the counts".
+    assert splice_refinement(PARENT, 3, ["Read the question.", "Add the counts.", "Write the total."]) is None
+    assert splice_refinement(PARENT[:3], 3, ["Read the question.", "Add them."]) is None  # 2 others: 1 repeat is enough
+    assert splice_refinement(PARENT, 3, []) is None
+    assert splice_refinement(PARENT, 3, [f"Sub-step {i}." for i in range(MAX_SUB_STEPS + 1)]) is None
+
+
+def test_a_rewritten_whole_procedure_counts_only_when_longer():
+    longer = PARENT[:2] + ["Start at 0.", "Add each count to the running total."] + PARENT[3:]
+    assert splice_refinement(PARENT, 3, longer) == longer
+    same_length = PARENT[:2] + ["Sum the counts carefully."] + PARENT[3:]
+    assert splice_refinement(PARENT, 3, same_length) is None

@@ -98,12 +98,15 @@ def test_refinement_localises_the_failing_step_and_redoes_the_demonstration(tmp_
     failing = h.events("failing_step")
     assert failing and all(e["failing_step"] == 1 for e in failing)
     refine = h.requests_of("abo_refine")
-    assert refine and all("It often goes wrong at Step 1." in text_of(r) for r in refine)
+    assert refine and all("It often goes wrong at Step 1: \"Read the item" in text_of(r) for r in refine)
     children = [c for c in h.state.candidates.values() if c.origin == "refine"]
     assert children
     for c in children:
         parent = h.state.candidates[c.parent]
-        assert c.meta["refined_step"] == 1 and len(c.meta["steps"]) == 3 and c.feedback.startswith("Step 1 failed")
+        assert c.meta["refined_step"] == 1 and c.feedback.startswith("Step 1 failed")
+        # Step 1 is replaced by the two sub-steps of the reply; step 2 stays as it was.
+        assert len(c.meta["steps"]) == 3 and c.meta["steps"][0].startswith("Find the '#' sign")
+        assert c.meta["steps"][2] == parent.meta["steps"][1]
         # The demonstration follows the refined procedure (3 steps) and prefers the parent's demo example.
         assert c.demos[1].content.count("Step ") == 3 and c.meta["demo_example"] == parent.meta["demo_example"]
     memo = h.state.strategy["method"]["failing_steps"]

@@ -20,7 +20,7 @@ from typing import Any
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
 from behavopt.optimizers.behavior import (adherence, clean_demo, demo_problem, parse_procedure, procedure_problem,
-                                           procedure_text)
+                                           procedure_text, splice_refinement)
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
 from behavopt.optimizers.methods.common import render
@@ -151,10 +151,14 @@ class ABO:
         for i in range(n):
             step = ranked[i % len(ranked)]
             listed = "\n".join(f"Step {k + 1}: {s}" for k, s in enumerate(steps))
-            reply = await ctx.ask("refine", render("abo_refine", steps=listed, step=step,
+            reply = await ctx.ask("refine", render("abo_refine", steps=listed, step=step, step_text=steps[step - 1],
                                                    reasons="\n".join(f"- {r}" for r in reasons[step])),
                                   parent=parent.id, sample=i)
-            new_steps = parse_procedure(reply)
+            new_steps = splice_refinement(steps, step, parse_procedure(reply))
+            if new_steps is None:
+                ctx.note("candidate_dropped", parent=parent.id, reason=f"the reply does not break step {step} down",
+                         reply=reply)
+                continue
             feedback = f"Step {step} failed: " + " | ".join(reasons[step])
             proposal = await self._behavior(ctx, new_steps, parent.id, "refine", prefer=demo_example,
                                             feedback=feedback, refined_step=step)
