@@ -1,7 +1,7 @@
 import pytest
 
-from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, clean_demo, demo_problem, parse_procedure,
-                                          parse_step_output, procedure_problem, procedure_text, splice_refinement)
+from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, bullets_under_step, clean_demo, demo_problem,
+                                          parse_procedure, parse_step_output, procedure_problem, procedure_text, splice_refinement)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
 
@@ -107,15 +107,12 @@ def test_sub_steps_replace_the_failing_step_and_the_rest_stays():
     subs = ["Start a running total at 0.", "For each listed object, add its count to the total."]
     assert splice_refinement(PARENT, 3, subs) == PARENT[:2] + subs + PARENT[3:]
     assert splice_refinement(PARENT, 1, ["Read every word."]) == ["Read every word."] + PARENT[1:]  # made explicit
-    # One sub-step may echo another step's wording without making the reply a rewrite of the whole procedure.
-    subs = ["Write the total.", "Check it against the list."]
-    assert splice_refinement(PARENT, 3, subs) == PARENT[:2] + subs + PARENT[3:]
 
 
 def test_a_reply_that_shortens_the_procedure_or_is_not_a_breakdown_is_refused():
     # Seen with Qwen-1.5B: a 5-step procedure "refined" into "Read the input" / "Sum the counts".
     assert splice_refinement(PARENT, 3, ["Read the question.", "Add the counts.", "Write the total."]) is None
-    assert splice_refinement(PARENT[:3], 3, ["Read the question.", "Add them."]) is None  # 2 others: 1 repeat is enough
+    assert splice_refinement(PARENT, 3, ["Read the question.", "Add them."]) is None  # "Read the question." twice
     assert splice_refinement(PARENT, 3, []) is None
     assert splice_refinement(PARENT, 3, [f"Sub-step {i}." for i in range(MAX_SUB_STEPS + 1)]) is None
 
@@ -125,3 +122,33 @@ def test_a_rewritten_whole_procedure_counts_only_when_longer():
     assert splice_refinement(PARENT, 3, longer) == longer
     same_length = PARENT[:2] + ["Sum the counts carefully."] + PARENT[3:]
     assert splice_refinement(PARENT, 3, same_length) is None
+
+
+def test_sub_steps_that_restate_the_step_are_refused():
+    # Seen on bigbench question_selection: the one "sub-step" was the step itself, so the child equalled its parent.
+    assert splice_refinement(PARENT, 2, ["List each object with its count"]) is None
+
+
+# A real Qwen-1.5B reply to the sub-step request (bigbench question_selection, step 1 failing): the whole procedure
+# again, with bullet points under each step.
+BULLETED_REPLY = """Step 1: Identify the short answer from the input.
+- The model should look for the answer to the question in the input text.
+- It should extract the key information that corresponds to the short answer.
+
+Step 2: Determine the corresponding context in the input.
+- The model should identify the part of the input text that contains the question.
+"""
+QS_STEPS = ["Identify the short answer from the input.", "Determine the corresponding context in the input.",
+            "Locate the question in the context that has the given short answer as its answer.",
+            "Select the letter of the correct option for the selected question."]
+
+
+def test_bullets_under_the_failing_step_are_its_sub_steps():
+    assert splice_refinement(QS_STEPS, 1, parse_procedure(BULLETED_REPLY)) is None  # 2 steps, no breakdown
+    bullets = bullets_under_step(BULLETED_REPLY, 1)
+    assert bullets == ["The model should look for the answer to the question in the input text.",
+                       "It should extract the key information that corresponds to the short answer."]
+    assert splice_refinement(QS_STEPS, 1, bullets) == bullets + QS_STEPS[1:]
+    assert bullets_under_step(BULLETED_REPLY, 2) == ["The model should identify the part of the input text that "
+                                                     "contains the question."]
+    assert bullets_under_step(BULLETED_REPLY, 3) == [] and bullets_under_step("Step 1: Read.", 1) == []

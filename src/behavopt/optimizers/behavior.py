@@ -69,15 +69,39 @@ def splice_refinement(steps: list[str], step: int, reply_steps: list[str]) -> li
     """The parent's procedure with Step `step` replaced by the optimizer's sub-steps, or None where the reply does not
     break that step down. Asked for the whole refined procedure, Qwen-1.5B kept the step count in 13 of 20
     refinements, shortened it in 5 (5 steps -> 2) and lengthened it in 2, so only the sub-steps are asked for and
-    spliced in here. A reply that rewrote the whole procedure anyway (it repeats at least half of the other steps,
-    and two where there are three or more) counts only when it is longer than the parent."""
+    spliced in here. A reply that repeats another step of the parent is a rewrite of the whole procedure, not sub-steps
+    (spliced in, that step would appear twice): it counts only when it is longer than the parent."""
     others = {_norm(s) for i, s in enumerate(steps, 1) if i != step}
-    repeated = sum(_norm(s) in others for s in reply_steps)
-    if others and repeated >= (1 if len(others) <= 2 else max(2, (len(others) + 1) // 2)):
+    if any(_norm(s) in others for s in reply_steps):
         return reply_steps if len(reply_steps) > len(steps) else None
     if 1 <= len(reply_steps) <= MAX_SUB_STEPS:
-        return steps[:step - 1] + reply_steps + steps[step:]
+        spliced = steps[:step - 1] + reply_steps + steps[step:]
+        # "Sub-steps" that only restate the step leave the procedure as it was: nothing was broken down.
+        return spliced if [_norm(s) for s in spliced] != [_norm(s) for s in steps] else None
     return None
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•]|[a-z][.)])\s+(.+?)\s*$", re.I)
+_STEP_HEAD = re.compile(r"^\s*[*#>\s]*step\s*(\d+)\s*[:.)\-–]", re.I)
+
+
+def bullets_under_step(reply: str, step: int) -> list[str]:
+    """The bullet points written under "Step {step}:" in a reply. Seen with Qwen-1.5B on bigbench question_selection:
+    asked for the sub-steps of one step, it repeats the whole procedure with bullet points under each step; the
+    bullets under the failing step are the sub-steps asked for."""
+    bullets: list[str] = []
+    inside = False
+    for line in reply.splitlines():
+        head = _STEP_HEAD.match(line)
+        if head:
+            if inside:
+                break
+            inside = int(head.group(1)) == step
+            continue
+        m = _BULLET.match(line)
+        if inside and m:
+            bullets.append(m.group(1).replace("**", "").strip())
+    return bullets
 
 
 def _norm(step: str) -> str:
