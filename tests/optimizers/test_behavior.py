@@ -38,12 +38,30 @@ def test_adherence(output, present, in_order, answer, followed):
 def test_demo_check_requires_every_step_and_the_gold_answer():
     task = load_task("demo:object-counting")
     ex = Example(id="e", input="I have a violin and two pianos. How many musical instruments do I have?", target="3")
+    steps = ["List the instruments.", "Add their numbers."]
     good = "Step 1: violin, two pianos\nStep 2: 1 + 2 = 3\nAnswer: 3"
-    assert demo_problem(task, ex, good, 2) is None
-    assert "step 2 is missing" in demo_problem(task, ex, "Step 1: x\nAnswer: 3", 2)
-    assert "gold answer" in demo_problem(task, ex, "Step 1: x\nStep 2: y\nAnswer: 4", 2)
-    assert "Answer:" in demo_problem(task, ex, "Step 1: x\nStep 2: 3", 2)
-    assert "out of order" in demo_problem(task, ex, "Step 2: y\nStep 1: x\nAnswer: 3", 2)
+    assert demo_problem(task, ex, good, steps) is None
+    assert "step 2 is missing" in demo_problem(task, ex, "Step 1: x\nAnswer: 3", steps)
+    assert "gold answer" in demo_problem(task, ex, "Step 1: x\nStep 2: y\nAnswer: 4", steps)
+    assert "Answer:" in demo_problem(task, ex, "Step 1: x\nStep 2: 3", steps)
+    assert "out of order" in demo_problem(task, ex, "Step 2: y\nStep 1: x\nAnswer: 3", steps)
+
+
+def test_demo_check_refuses_repeated_extra_and_restated_steps():
+    task = load_task("demo:object-counting")
+    ex = Example(id="e", input="I have a violin and two pianos. How many musical instruments do I have?", target="3")
+    steps = ["List the instruments.", "Add their numbers.", "Give the total."]
+    # Qwen-1.5B's demonstration on BBH object_counting: the steps restated, then steps written again with results.
+    echo_then_redo = ("Step 1: List the instruments.\nStep 2: Add their numbers.\nStep 3: Give the total.\n"
+                      "Step 1: List the instruments:\n- violin\n- pianos: 2\nStep 2: 1 + 2 = 3\nAnswer: 3")
+    assert demo_problem(task, ex, echo_then_redo, steps) == "step 1 is written 2 times"
+    restated = "Step 1: List the instruments.\nStep 2: 1 + 2 = 3\nStep 3: 3\nAnswer: 3"
+    assert demo_problem(task, ex, restated, steps) == "step 1 restates the step instead of giving its result for this input"
+    extra = "Step 1: violin, two pianos\nStep 2: 1 + 2 = 3\nStep 3: 3\nStep 4: check: 3\nAnswer: 3"
+    assert "step 4 is not in the procedure" in demo_problem(task, ex, extra, steps)
+    # The last step's result is the answer line, and "Step 4: Answer: 3" is the answer line, not an extra step.
+    last_restated = "Step 1: violin, two pianos\nStep 2: 1 + 2 = 3\nStep 3: Give the total.\nStep 4: Answer: 3"
+    assert demo_problem(task, ex, last_restated, steps) is None
 
 
 def test_clean_demo_drops_chatter():

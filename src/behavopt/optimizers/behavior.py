@@ -180,16 +180,30 @@ def adherence(output: str | None, n_steps: int) -> Adherence:
     return Adherence(n_steps, present, firsts == sorted(firsts), parsed.answer_line is not None)
 
 
-def demo_problem(task: Task, example: Example, output: str, n_steps: int) -> str | None:
-    """Why a demonstration cannot be shown (None when it can): it must label every step in order and reach the
-    gold answer, or the target would learn a wrong behaviour from it."""
-    adh = adherence(output, n_steps)
+def demo_problem(task: Task, example: Example, output: str, steps: list[str]) -> str | None:
+    """Why a demonstration cannot be shown (None when it can): it must write every step once, in order, with that
+    step's result for this input, and reach the gold answer, or the target learns a wrong behaviour from it. Seen in
+    Qwen-1.5B's demonstrations on BBH, which Qwen-0.5B then copied: steps 1-6 restated word for word and steps 4-6
+    written again with their results; the whole procedure written six times over."""
+    adh = adherence(output, len(steps))
     if not all(adh.present):
         return f"step {adh.first_missing} is missing"
     if not adh.in_order:
         return "steps are out of order"
     if not adh.has_answer:
         return "no final 'Answer:' line"
+    written = [(n, text) for n, text in parse_step_output(output).steps if not _ANSWER_LINE.match(text)]
+    counts = Counter(n for n, _ in written)
+    repeated = next((n for n, k in sorted(counts.items()) if k > 1), None)
+    if repeated is not None:
+        return f"step {repeated} is written {counts[repeated]} times"
+    extra = next((n for n in sorted(counts) if not 1 <= n <= len(steps)), None)
+    if extra is not None:
+        return f"step {extra} is not in the procedure, which has {len(steps)} steps"
+    # The last step may restate itself ("Give the answer.") since the answer line below is its result.
+    echoed = next((n for n, text in written if n < len(steps) and _norm(text) == _norm(steps[n - 1])), None)
+    if echoed is not None:
+        return f"step {echoed} restates the step instead of giving its result for this input"
     answer, correct = task.is_correct(output, example)
     if not correct:
         return f"reaches {answer!r}, not the gold answer {example.target!r}"

@@ -57,7 +57,7 @@ class ABO:
                               # A worked example is longer than a prompt; cut short it would fail its check.
                               max_tokens=max(ctx.settings.optimizer_max_tokens, 768))
             output = clean_demo(reply)
-            problem = demo_problem(ctx.task, example, output, len(steps))
+            problem = demo_problem(ctx.task, example, output, steps)
             if problem is None:
                 return example, output
             ctx.note("demo_rejected", parent=parent, example=example.id, attempt=attempt, reason=problem)
