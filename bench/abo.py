@@ -2,7 +2,7 @@
 
 zero-shot (the task's instruction), zero-shot CoT, few-shot CoT (BBH's 3-shot prompts), APO-best, ABO after step 1
 and after step 2, and ABO without demonstration, with an equal LM-call budget for the APO and ABO runs.
-Writes bench/results/<date>-abo.json and .md.
+Writes bench/results/<date>-abo.json and .md (<date>-<tag> with --tag).
 
     .venv/bin/python bench/abo.py --data-dir ../shared/benchmarks --max-calls 1200
 """
@@ -145,7 +145,8 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
                          for k in ("target", "optimizer"))
             lines.append(f"| {r['task']} | {name} | {calls} (+{hits}) | {u['optimizer'].get('calls', 0)} | "
                          f"{tokens} | {u.get('wall_s', 0):.0f} |")
-    stem = RESULTS / f"{dt.date.today().isoformat()}-abo"
+    suffix = "abo" if args.tag == "abo-bench" else args.tag
+    stem = RESULTS / f"{dt.date.today().isoformat()}-{suffix}"
     stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
     stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
     return "\n".join(lines)
@@ -160,6 +161,9 @@ def main() -> None:
     ap.add_argument("--preset", default="quick")
     ap.add_argument("--max-calls", type=int, default=1200, help="the same LM-call budget for APO and ABO")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tag", default="abo-bench",
+                    help="names the run directories and, other than the default, the result files, so a re-run "
+                         "after a method change keeps the earlier runs and table")
     args = ap.parse_args()
     settings = preset(args.preset).with_overrides(seed=args.seed, max_calls=args.max_calls)
     rows = []
@@ -167,7 +171,7 @@ def main() -> None:
         runs = {}
         for name, method, extra in (("apo", "apo", {}), ("abo", "abo", {}),
                                     ("abo-no-demo", "abo", {"abo_demo": False})):
-            out = RESULTS / "runs" / f"abo-bench-{task_spec.replace(':', '_')}-{name}-s{args.seed}"
+            out = RESULTS / "runs" / f"{args.tag}-{task_spec.replace(':', '_')}-{name}-s{args.seed}"
             if not (out / "result.json").is_file():
                 start = time.time()
                 optimize(task_spec, method, args.target, args.optimizer, out=out,
