@@ -45,7 +45,7 @@ MARKERS = {
     "promptagent_optimize": "There is a list of former prompts",
     "abo_procedure": "You design step-by-step procedures",
     "abo_demo": "Show how to follow a procedure exactly",
-    "abo_localize": "Which is the first step where the model",
+    "abo_localize": "Which is the first\nstep where the model went wrong",
     "abo_refine": "down into two to four finer",
 }
 

@@ -1,6 +1,6 @@
 import pytest
 
-from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, bullets_under_step, clean_demo, demo_problem,
+from behavopt.optimizers.behavior import (MAX_SUB_STEPS, step_table, adherence, bullets_under_step, clean_demo, demo_problem,
                                           parse_procedure, parse_step_output, procedure_problem, procedure_text, splice_refinement)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
@@ -170,3 +170,15 @@ def test_bullets_under_the_failing_step_are_its_sub_steps():
     assert bullets_under_step(BULLETED_REPLY, 2) == ["The model should identify the part of the input text that "
                                                      "contains the question."]
     assert bullets_under_step(BULLETED_REPLY, 3) == [] and bullets_under_step("Step 1: Read.", 1) == []
+
+
+def test_step_table_puts_each_step_beside_what_the_target_wrote():
+    steps = ["List the instruments.", "Add their numbers.", "Give the total."]
+    table = step_table(steps, "Step 1: violin,\n  two pianos\nStep 3: 3\nAnswer: 3")
+    assert table.split("\n\n") == ["Step 1 asks: List the instruments.\nThe model wrote: violin, two pianos",
+                                   "Step 2 asks: Add their numbers.\nThe model wrote: (nothing: the step is missing)",
+                                   "Step 3 asks: Give the total.\nThe model wrote: 3"]
+    # An output without step labels is shown whole, so the optimizer can still judge it.
+    unlabelled = step_table(steps, "I count 3.\nAnswer: 3")
+    assert unlabelled.startswith("Step 1 asks: List the instruments.\nStep 2 asks:")
+    assert unlabelled.endswith("The model labelled no step. Its whole output:\nI count 3.\nAnswer: 3")

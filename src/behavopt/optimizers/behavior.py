@@ -156,6 +156,23 @@ def parse_step_output(text: str) -> StepOutput:
     return StepOutput(tuple(steps), answer)
 
 
+STEP_SHOWN_CHARS = 400  # of one step's text in a localisation prompt; a rambling step would crowd out the rest
+
+
+def step_table(steps: list[str], output: str) -> str:
+    """Each step of the procedure beside what the target wrote for it, for failing-step localisation."""
+    parsed = parse_step_output(output)
+    if not parsed.steps:
+        asked = "\n".join(f"Step {k} asks: {step}" for k, step in enumerate(steps, 1))
+        return f"{asked}\n\nThe model labelled no step. Its whole output:\n{output.strip()[:STEP_SHOWN_CHARS * 3]}"
+    rows = []
+    for k, step in enumerate(steps, 1):
+        wrote = parsed.text_of(k)
+        shown = " ".join(wrote.split())[:STEP_SHOWN_CHARS] if wrote else "(nothing: the step is missing)"
+        rows.append(f"Step {k} asks: {step}\nThe model wrote: {shown}")
+    return "\n\n".join(rows)
+
+
 @dataclass(frozen=True)
 class Adherence:
     n_steps: int
