@@ -11,6 +11,8 @@ def test_parse_procedure_accepts_the_usual_numberings():
     assert parse_procedure(text) == ["List every item.", "Keep the asked category", "Count them."]
     assert parse_procedure("<START>Step 1: a\nStep 2: b<END>") == ["a", "b"]
     assert parse_procedure("no steps here") == []
+    assert parse_procedure("Step 1: Sub-step 1.1: Understand the task\nStep 2: Substep 2) Decide") == [
+        "Understand the task", "Decide"]
 
 
 def test_parse_step_output_well_formed_and_malformed():
@@ -125,6 +127,8 @@ def test_sub_steps_replace_the_failing_step_and_the_rest_stays():
     subs = ["Start a running total at 0.", "For each listed object, add its count to the total."]
     assert splice_refinement(PARENT, 3, subs) == PARENT[:2] + subs + PARENT[3:]
     assert splice_refinement(PARENT, 1, ["Read every word."]) == ["Read every word."] + PARENT[1:]  # made explicit
+    # A sub-step repeated (Qwen-1.5B wrote one bullet four times) counts once, keeping the order.
+    assert splice_refinement(PARENT, 3, [subs[0], subs[1], subs[0], subs[1], subs[1]]) == PARENT[:2] + subs + PARENT[3:]
 
 
 def test_a_reply_that_shortens_the_procedure_or_is_not_a_breakdown_is_refused():

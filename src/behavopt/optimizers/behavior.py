@@ -14,6 +14,7 @@ from behavopt.tasks.types import Example, Task
 _STEP_LINE = re.compile(r"^\s*[*#>\s]*step\s*(\d+)\s*(?:\*\*)?\s*[:.)\-–]\s*(?:\*\*)?\s*(.*)$", re.I)
 # Procedure lines as an optimizer writes them: "Step 1: ...", "1. ...", "1) ..."
 _PROC_LINE = re.compile(r"^\s*(?:[*#>\s]*step\s*(\d+)\s*[:.)\-–]|(\d+)\s*[.)])\s*(?:\*\*)?\s*(.+?)\s*$", re.I)
+_SUB_LABEL = re.compile(r"^sub-?step\s*[\d.]*\s*[:.)\-–]\s*", re.I)
 _ANSWER_LINE = re.compile(r"^\s*[*#>\s]*(?:final\s+)?answer\s*[:\-]", re.I)
 
 
@@ -24,7 +25,9 @@ def parse_procedure(text: str) -> list[str]:
         m = _PROC_LINE.match(line)
         if m and m.group(3).replace("*", "").strip():
             # Markdown emphasis ("**Count**: ...") is noise to the target and to step matching.
-            steps.append(m.group(3).replace("**", "").strip().strip("*").strip())
+            step = m.group(3).replace("**", "").strip().strip("*").strip()
+            # "Step 1: Sub-step 1.1: Understand the task" (Qwen-1.5B refining step 1): the inner label is noise.
+            steps.append(_SUB_LABEL.sub("", step) or step)
     return steps
 
 
@@ -71,6 +74,8 @@ def splice_refinement(steps: list[str], step: int, reply_steps: list[str]) -> li
     refinements, shortened it in 5 (5 steps -> 2) and lengthened it in 2, so only the sub-steps are asked for and
     spliced in here. A reply that repeats another step of the parent is a rewrite of the whole procedure, not sub-steps
     (spliced in, that step would appear twice): it counts only when it is longer than the parent."""
+    # The same sub-step written several times over (seen in bullet lists) is one sub-step.
+    reply_steps = list({_norm(s): s for s in reply_steps}.values())
     others = {_norm(s) for i, s in enumerate(steps, 1) if i != step}
     if any(_norm(s) in others for s in reply_steps):
         return reply_steps if len(reply_steps) > len(steps) else None
