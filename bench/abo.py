@@ -23,6 +23,7 @@ from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.optimizers.behavior import adherence
 from behavopt.optimizers.candidate import Candidate
+from behavopt.optimizers.methods.abo import demo_answer_shares
 from behavopt.optimizers.run import optimize
 from behavopt.optimizers.settings import preset
 from behavopt.paths import default_cache_path
@@ -64,6 +65,10 @@ async def score_prompts(task_spec: str, data_dir: Path, target: str, prompts: di
             if steps:  # ABO candidates: did the target write every step, in order, with an answer line?
                 followed = [adherence(r.output, len(steps)).followed for r in result.records]
                 out[name]["followed_steps"] = sum(followed) / len(followed)
+            demo_example = getattr(prompt, "meta", {}).get("demo_example")
+            if demo_example:  # does the target copy the worked example's answer?
+                demo_answer = next(e.target for e in task.examples if e.id == demo_example)
+                out[name] |= demo_answer_shares(demo_answer, result.records)
     return out, dict(Counter(e.target for e in test).most_common())
 
 
@@ -124,7 +129,8 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
         lines.append(f"| {r['task']} | " + " | ".join(cells) + " |")
     lines += ["", "The commonest answer and its share of test outputs, and the answer-frequency chance: the accuracy "
               "of the same answers shuffled across the examples (a prompt that moves the target toward the commoner gold "
-              "label raises both; one that solves more raises its accuracy above its chance):", ""]
+              "label raises both; one that solves more raises its accuracy above its chance), and for prompts with a demonstration "
+              "how often the target gives the demonstration's own answer:", ""]
     for r in rows:
         parts = [f"gold {_top_share(r['gold_answers'])}"] if r.get("gold_answers") else []
         for n in names:
@@ -134,7 +140,11 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
                 if "answer_chance" in s:
                     kappa = chance_corrected(s["test"], s["answer_chance"])
                     chance = f", chance {s['answer_chance']:.2f}, kappa {kappa:+.2f}"
-                parts.append(f"{n} {_top_share(s['answers'])}{chance}")
+                copied = ""
+                if "demo_answer" in s:
+                    copied = (f", demo's answer {s['demo_answer']} given {s['demo_answer_share']:.0%} "
+                              f"(gold {s['demo_answer_gold_share']:.0%})")
+                parts.append(f"{n} {_top_share(s['answers'])}{chance}{copied}")
         lines.append(f"- {r['task']}: " + "; ".join(parts))
     lines += ["", "| task | run | LM calls (+cached) | optimizer calls | tokens | seconds |", "|---|---|---|---|---|---|"]
     for r in rows:

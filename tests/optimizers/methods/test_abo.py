@@ -1,11 +1,12 @@
 """ABO with scripted LMs: procedure and demonstration building, demonstration checks, localisation plumbing,
 refinement of the failing step, the --no-demo ablation, renderings, and result fields."""
 
-import asyncio
 import re
 
+from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
 from behavopt.optimizers.candidate import Candidate
+from behavopt.optimizers.methods.abo import demo_answer_shares
 from behavopt.optimizers.run import candidate_fields
 
 from tests.optimizers.helpers import build, kind_of, optimizer_answer, text_of
@@ -123,6 +124,22 @@ def test_result_fields_report_adherence_per_step(tmp_path):
     # The scripted target never writes steps: adherence is 0 for every step.
     assert fields["adherence_rate"] == 0.0 and fields["step_adherence"] == [0.0] * len(c.meta["steps"])
     assert fields["demos"][1]["role"] == "assistant"
+    # The demonstration's answer, and how often the target and the gold give it on dev.
+    records = h.engine.scorer.records(c.id, h.splits.dev)
+    assert fields["demo_answer"] == c.meta["demo_answer"] == next(e.target for e in h.splits.train
+                                                                  if e.id == c.meta["demo_example"])
+    assert fields["demo_answer_gold_share"] == round(sum(r.target == fields["demo_answer"] for r in records)
+                                                     / len(records), 4)
+
+
+def test_demo_answer_shares_count_the_target_copying_the_demonstration():
+    def rec(answer, target):
+        return EvalRecord(id="x", input="i", output=f"Answer: {answer}", answer=answer, target=target,
+                          correct=answer == target, error=None, latency_s=0.0, cached=False)
+    records = [rec("(A)", "(B)"), rec("(A)", "(A)"), rec("(A)", "(B)"), rec(None, "(A)")]
+    assert demo_answer_shares("(A)", records) == {"demo_answer": "(A)", "demo_answer_share": 0.75,
+                                                  "demo_answer_gold_share": 0.5}
+    assert demo_answer_shares(None, records) == {} and demo_answer_shares("(A)", []) == {}
 
 
 def test_candidate_round_trip_keeps_style_and_demos():

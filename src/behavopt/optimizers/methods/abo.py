@@ -45,7 +45,8 @@ class ABO:
         demos = (Message("user", demo[0].input), Message("assistant", demo[1])) if demo else ()
         return Proposal(procedure_text(ctx.task, steps), parent, origin, feedback=feedback, demos=demos,
                         style=ctx.settings.abo_rendering,
-                        meta={"steps": steps, "demo_example": demo[0].id if demo else None, **meta})
+                        meta={"steps": steps, "demo_example": demo[0].id if demo else None,
+                              "demo_answer": demo[0].target if demo else None, **meta})
 
     async def demonstration(self, ctx: ProposalContext, steps: list[str], parent: str | None,
                             prefer: Example | None = None) -> tuple[Example, str] | None:
@@ -186,4 +187,21 @@ class ABO:
         return {"steps": steps, "style": candidate.style, "demonstration": bool(candidate.demos),
                 "adherence_rate": round(sum(a.followed for a in adh) / n, 4),
                 "step_adherence": [round(sum(a.present[i] for a in adh) / n, 4) for i in range(len(steps))],
-                "failing_step_counts": memo.get("failing_steps", {}).get(candidate.id, {})}
+                "failing_step_counts": memo.get("failing_steps", {}).get(candidate.id, {}),
+                **demo_answer_shares(candidate.meta.get("demo_answer"), dev_records)}
+
+
+def demo_answer_shares(demo_answer: str | None, records: list[EvalRecord]) -> dict[str, Any]:
+    """How often the target gives the demonstration's own answer, against how often that answer is right. A small
+    target copies the one worked example's answer: on BBH navigate, Qwen-0.5B answered "Yes" to 17-23 of 25 dev
+    questions under demonstrations ending in "Yes" (10 of 25 gold), and "No" to 25 of 25 under most ending in "No"."""
+    if not demo_answer or not records:
+        return {}
+    same = _answer_key(demo_answer)
+    return {"demo_answer": demo_answer,
+            "demo_answer_share": round(sum(_answer_key(r.answer) == same for r in records) / len(records), 4),
+            "demo_answer_gold_share": round(sum(_answer_key(r.target) == same for r in records) / len(records), 4)}
+
+
+def _answer_key(answer: str | None) -> str:
+    return (answer or "").strip().strip("()").strip().lower()
