@@ -1,6 +1,6 @@
 import pytest
 
-from behavopt.optimizers.behavior import (MAX_SUB_STEPS, step_table, adherence, bullets_under_step, clean_demo, demo_problem,
+from behavopt.optimizers.behavior import (MAX_SUB_STEPS, lettered_sub_steps, step_table, adherence, bullets_under_step, clean_demo, demo_problem,
                                           parse_procedure, parse_step_output, procedure_problem, procedure_text, splice_refinement)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
@@ -186,3 +186,24 @@ def test_step_table_puts_each_step_beside_what_the_target_wrote():
     unlabelled = step_table(steps, "I count 3.\nAnswer: 3")
     assert unlabelled.startswith("Step 1 asks: List the instruments.\nStep 2 asks:")
     assert unlabelled.endswith("The model labelled no step. Its whole output:\nI count 3.\nAnswer: 3")
+
+
+# Real Qwen-1.5B replies to the sub-step request for step 3 (BBH object_counting): step 3 split as 3a/3b.
+LETTERED_REPLY = """Step 1: Identify the question.
+Step 2: List the objects mentioned in the question.
+Step 3a: Count the number of vegetables listed.
+Step 3b: Count the number of animals listed.
+Step 4: Compare the counts to the number asked for (if any).
+Step 5: Provide the answer."""
+OC_STEPS = ["Identify the question.", "List the objects mentioned in the question.", "Count the number of objects listed.",
+            "Compare the counts to the number asked for (if any).", "Provide the answer."]
+
+
+def test_lettered_sub_steps_of_the_failing_step():
+    assert splice_refinement(OC_STEPS, 3, parse_procedure(LETTERED_REPLY)) is None  # 3a/3b are not whole steps
+    subs = lettered_sub_steps(LETTERED_REPLY, 3)
+    assert subs == ["Count the number of vegetables listed.", "Count the number of animals listed."]
+    assert splice_refinement(OC_STEPS, 3, subs) == OC_STEPS[:2] + subs + OC_STEPS[3:]
+    bulleted = "Step 3A: List all the fruits mentioned.\n- Pianos: 4\n**Step 3.2:** Count each fruit.\nStep 4: Sum."
+    assert lettered_sub_steps(bulleted, 3) == ["List all the fruits mentioned.", "Count each fruit."]
+    assert lettered_sub_steps(LETTERED_REPLY, 2) == [] and lettered_sub_steps("Step 33: x\nStep 3: y", 3) == []

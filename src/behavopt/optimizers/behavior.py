@@ -109,6 +109,15 @@ def bullets_under_step(reply: str, step: int) -> list[str]:
     return bullets
 
 
+def lettered_sub_steps(reply: str, step: int) -> list[str]:
+    """The sub-steps of Step `step` labelled "Step 3a:", "Step 3B:" or "Step 3.1:" in a reply. Seen with Qwen-1.5B
+    on BBH object_counting: asked for the sub-steps of step 3, it rewrote the procedure with step 3 split into
+    "Step 3a: Count the number of vegetables listed." and "Step 3b: ..."."""
+    label = re.compile(rf"^\s*[*#>\s]*step\s*{step}\s*(?:[a-z]|\.\d+)\s*(?:\*\*)?\s*[:.)\-–]\s*(?:\*\*)?\s*(.+?)\s*$",
+                       re.I)
+    return [m.group(1).replace("**", "").strip() for m in map(label.match, reply.splitlines()) if m]
+
+
 def _norm(step: str) -> str:
     return " ".join(_words(step))
 

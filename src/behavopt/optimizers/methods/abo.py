@@ -19,8 +19,8 @@ from typing import Any
 
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
-from behavopt.optimizers.behavior import (adherence, bullets_under_step, clean_demo, demo_problem, parse_procedure,
-                                           procedure_problem, procedure_text, splice_refinement,
+from behavopt.optimizers.behavior import (adherence, bullets_under_step, clean_demo, demo_problem,
+                                           lettered_sub_steps, parse_procedure, procedure_problem, procedure_text, splice_refinement,
                                            step_table)
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
@@ -161,6 +161,7 @@ class ABO:
                                                    reasons="\n".join(f"- {r}" for r in reasons[step])),
                                   parent=parent.id, sample=i)
             new_steps = (splice_refinement(steps, step, parse_procedure(reply))
+                         or splice_refinement(steps, step, lettered_sub_steps(reply, step))
                          or splice_refinement(steps, step, bullets_under_step(reply, step)))
             if new_steps is None:
                 ctx.note("candidate_dropped", parent=parent.id, reason=f"the reply does not break step {step} down",
