@@ -128,9 +128,9 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
                                                                       if "followed_steps" in s else ""))
         lines.append(f"| {r['task']} | " + " | ".join(cells) + " |")
     lines += ["", "The commonest answer and its share of test outputs, and the answer-frequency chance: the accuracy "
-              "of the same answers shuffled across the examples (a prompt that moves the target toward the commoner gold "
-              "label raises both; one that solves more raises its accuracy above its chance), and for prompts with a demonstration "
-              "how often the target gives the demonstration's own answer:", ""]
+              "of the same answers shuffled across the examples (a prompt that moves the target toward the commoner "
+              "gold label raises both; one that solves more raises its accuracy above its chance), and for prompts "
+              "with a demonstration how often the target gives the demonstration's own answer:", ""]
     for r in rows:
         parts = [f"gold {_top_share(r['gold_answers'])}"] if r.get("gold_answers") else []
         for n in names:

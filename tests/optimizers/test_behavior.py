@@ -1,7 +1,8 @@
 import pytest
 
-from behavopt.optimizers.behavior import (MAX_SUB_STEPS, lettered_sub_steps, step_table, adherence, bullets_under_step, clean_demo, demo_problem,
-                                          parse_procedure, parse_step_output, procedure_problem, procedure_text, splice_refinement)
+from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, bullets_under_step, clean_demo, demo_problem,
+                                          lettered_sub_steps, parse_procedure, parse_step_output, procedure_problem,
+                                          procedure_text, splice_refinement, step_table)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
 
@@ -195,8 +196,8 @@ Step 3a: Count the number of vegetables listed.
 Step 3b: Count the number of animals listed.
 Step 4: Compare the counts to the number asked for (if any).
 Step 5: Provide the answer."""
-OC_STEPS = ["Identify the question.", "List the objects mentioned in the question.", "Count the number of objects listed.",
-            "Compare the counts to the number asked for (if any).", "Provide the answer."]
+OC_STEPS = ["Identify the question.", "List the objects mentioned in the question.",
+            "Count the number of objects listed.", "Compare the counts to the number asked for (if any).", "Provide the answer."]
 
 
 def test_lettered_sub_steps_of_the_failing_step():

@@ -20,8 +20,8 @@ from typing import Any
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
 from behavopt.optimizers.behavior import (adherence, bullets_under_step, clean_demo, demo_problem,
-                                           lettered_sub_steps, parse_procedure, procedure_problem, procedure_text, splice_refinement,
-                                           step_table)
+                                           lettered_sub_steps, parse_procedure, procedure_problem, procedure_text,
+                                           splice_refinement, step_table)
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
 from behavopt.optimizers.methods.common import render
