@@ -26,6 +26,7 @@ from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
 from behavopt.optimizers.methods.common import render
 from behavopt.optimizers.settings import SearchSettings
+from behavopt.tasks.answers import normalize
 from behavopt.tasks.types import Example
 
 MIN_STEPS, MAX_STEPS = 2, 12
@@ -198,11 +199,7 @@ def demo_answer_shares(demo_answer: str | None, records: list[EvalRecord]) -> di
     questions under demonstrations ending in "Yes" (10 of 25 gold), and "No" to 25 of 25 under most ending in "No"."""
     if not demo_answer or not records:
         return {}
-    same = _answer_key(demo_answer)
+    same = normalize(demo_answer)
     return {"demo_answer": demo_answer,
-            "demo_answer_share": round(sum(_answer_key(r.answer) == same for r in records) / len(records), 4),
-            "demo_answer_gold_share": round(sum(_answer_key(r.target) == same for r in records) / len(records), 4)}
-
-
-def _answer_key(answer: str | None) -> str:
-    return (answer or "").strip().strip("()").strip().lower()
+            "demo_answer_share": round(sum(normalize(r.answer or "") == same for r in records) / len(records), 4),
+            "demo_answer_gold_share": round(sum(normalize(r.target) == same for r in records) / len(records), 4)}
