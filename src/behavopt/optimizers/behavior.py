@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from behavopt.tasks.answers import answer_format
 from behavopt.tasks.types import Example, Task
 
+# The parts of a step label, shared by every pattern that reads one: "Step", its number, then a separator.
+_STEP_WORD = r"^\s*[*#>\s]*step\s*"  # markdown (bold, heading, quote) may come before it
+_STEP_SEP = r"\s*(?:\*\*)?\s*[:.)\-–]\s*(?:\*\*)?\s*"
 # "Step 3: ...", "**Step 3.** ...", "step 3 - ..."
-_STEP_LINE = re.compile(r"^\s*[*#>\s]*step\s*(\d+)\s*(?:\*\*)?\s*[:.)\-–]\s*(?:\*\*)?\s*(.*)$", re.I)
+_STEP_LINE = re.compile(_STEP_WORD + r"(\d+)" + _STEP_SEP + r"(.*)$", re.I)
 # Procedure lines as an optimizer writes them: "Step 1: ...", "1. ...", "1) ..."
-_PROC_LINE = re.compile(r"^\s*(?:[*#>\s]*step\s*(\d+)\s*[:.)\-–]|(\d+)\s*[.)])\s*(?:\*\*)?\s*(.+?)\s*$", re.I)
+_PROC_LINE = re.compile(r"(?:" + _STEP_WORD + r"(\d+)\s*[:.)\-–]|^\s*(\d+)\s*[.)])\s*(?:\*\*)?\s*(.+?)\s*$", re.I)
 _SUB_LABEL = re.compile(r"^sub-?step\s*[\d.]*\s*[:.)\-–]\s*", re.I)
 _ANSWER_LINE = re.compile(r"^\s*[*#>\s]*(?:final\s+)?answer\s*[:\-]", re.I)
 
@@ -87,7 +90,6 @@ def splice_refinement(steps: list[str], step: int, reply_steps: list[str]) -> li
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|[a-z][.)])\s+(.+?)\s*$", re.I)
-_STEP_HEAD = re.compile(r"^\s*[*#>\s]*step\s*(\d+)\s*[:.)\-–]", re.I)
 
 
 def bullets_under_step(reply: str, step: int) -> list[str]:
@@ -97,7 +99,7 @@ def bullets_under_step(reply: str, step: int) -> list[str]:
     bullets: list[str] = []
     inside = False
     for line in reply.splitlines():
-        head = _STEP_HEAD.match(line)
+        head = _STEP_LINE.match(line)
         if head:
             if inside:
                 break
@@ -113,8 +115,7 @@ def lettered_sub_steps(reply: str, step: int) -> list[str]:
     """The sub-steps of Step `step` labelled "Step 3a:", "Step 3B:" or "Step 3.1:" in a reply. Seen with Qwen-1.5B
     on BBH object_counting: asked for the sub-steps of step 3, it rewrote the procedure with step 3 split into
     "Step 3a: Count the number of vegetables listed." and "Step 3b: ..."."""
-    label = re.compile(rf"^\s*[*#>\s]*step\s*{step}\s*(?:[a-z]|\.\d+)\s*(?:\*\*)?\s*[:.)\-–]\s*(?:\*\*)?\s*(.+?)\s*$",
-                       re.I)
+    label = re.compile(_STEP_WORD + rf"{step}\s*(?:[a-z]|\.\d+)" + _STEP_SEP + r"(.+?)\s*$", re.I)
     return [m.group(1).replace("**", "").strip() for m in map(label.match, reply.splitlines()) if m]
 
 
