@@ -205,7 +205,10 @@ class Adherence:
 
 
 def adherence(output: str | None, n_steps: int) -> Adherence:
-    parsed = parse_step_output(output or "")
+    return parsed_adherence(parse_step_output(output or ""), n_steps)
+
+
+def parsed_adherence(parsed: StepOutput, n_steps: int) -> Adherence:
     numbers = [n for n, _ in parsed.steps]
     present = tuple((i + 1) in numbers for i in range(n_steps))
     firsts = [numbers.index(i + 1) for i in range(n_steps) if (i + 1) in numbers]
@@ -217,14 +220,15 @@ def demo_problem(task: Task, example: Example, output: str, steps: list[str]) ->
     step's result for this input, and reach the gold answer, or the target learns a wrong behaviour from it. Seen in
     Qwen-1.5B's demonstrations on BBH, which Qwen-0.5B then copied: steps 1-6 restated word for word and steps 4-6
     written again with their results; the whole procedure written six times over."""
-    adh = adherence(output, len(steps))
+    parsed = parse_step_output(output)
+    adh = parsed_adherence(parsed, len(steps))
     if not all(adh.present):
         return f"step {adh.first_missing} is missing"
     if not adh.in_order:
         return "steps are out of order"
     if not adh.has_answer:
         return "no final 'Answer:' line"
-    written = [(n, text) for n, text in parse_step_output(output).steps if not _ANSWER_LINE.match(text)]
+    written = [(n, text) for n, text in parsed.steps if not _ANSWER_LINE.match(text)]
     counts = Counter(n for n, _ in written)
     repeated = next((n for n, k in sorted(counts.items()) if k > 1), None)
     if repeated is not None:
