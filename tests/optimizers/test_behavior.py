@@ -100,6 +100,10 @@ def test_procedure_problem_catches_steps_that_cannot_work_on_new_inputs():
     assert procedure_problem(["Take 5 steps backward or forward as told."], ex) is None  # 5 shared words: fine
     assert procedure_problem(["Count the steps.", "Answer: 8"], ex) == "step 2 states an answer instead of an action"
     assert procedure_problem(["Count.", "End with a line 'Answer: <number>'."], ex) is None
+    assert procedure_problem(["Find the short answer.", 'The letter of the correct option is "A".'], ex) == \
+        "step 2 states an answer instead of an action"
+    assert procedure_problem(["Compare the options.", "The answer is (A), (B), (C) or (D)."], ex) is None
+    assert procedure_problem(["Compare the options.", "Give the letter of the option that is a question."], ex) is None
 
 
 def test_procedure_problem_catches_a_step_that_lists_one_examples_items():

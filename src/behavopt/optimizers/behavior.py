@@ -39,7 +39,10 @@ COPY_WORDS = 6  # this many consecutive words of an example's input in a step: t
 # This many of one example's rarer words (in at most half of the inputs) in a step: the step lists that example's
 # items ("The musical instruments are flute, piano, trombone, violin, ...") rather than a way to find them.
 SPECIFIC_WORDS = 4
-_STATED_ANSWER = re.compile(r"\banswer\s*(?:is|:)\s*\(?\d", re.I)
+# "Answer: 8", "the answer is 12", and an option letter that ends the step: 'The letter of the correct option is
+# "A".' (Qwen-1.5B refining step 4 of a question_selection procedure).
+_STATED_ANSWER = re.compile(r"\banswer\s*(?:is|:)\s*\(?\d"
+                            r"|\b(?:answer|option|letter)\s*(?:is|:)\s*[\"'(]*[A-Z][\"')]*[\s.]*$", re.I)
 
 
 def _words(text: str) -> list[str]:
