@@ -5,6 +5,15 @@ directory (figures, per-experiment summaries, runs) under bench/results/study/<t
 is reused, so an interrupted benchmark resumes where it stopped.
 
     .venv/bin/python bench/study.py --tasks bbh:navigate bbh:object_counting --seeds 3
+
+Against llama.cpp's server with 4 parallel slots per model (`make llama-server`; several times faster on 2 cores than
+the in-process models, whose runs it does not reuse: the cache keys name the server):
+
+    .venv/bin/behavopt serve local:qwen2.5-coder-0.5b --port 8080 --llama-server .build/llama-server --parallel 4 &
+    .venv/bin/behavopt serve local:qwen2.5-coder-1.5b --port 8081 --llama-server .build/llama-server --parallel 4 &
+    .venv/bin/python bench/study.py --seeds 3 --study-dir bench/results/study-served --name study-served \
+        --target 'openai:qwen2.5-coder-0.5b?base_url=http://127.0.0.1:8080/v1&concurrency=4' \
+        --optimizer 'openai:qwen2.5-coder-1.5b?base_url=http://127.0.0.1:8081/v1&concurrency=4'
 """
 
 from __future__ import annotations
@@ -25,6 +34,20 @@ from behavopt.study.runner import StudyRunner, StudySpec
 RESULTS = Path(__file__).parent / "results"
 
 
+def write_table(rows: list[dict], args: argparse.Namespace) -> str:
+    """bench/results/<date>-<name>.json and .md with the findings of the tasks finished so far; returns the table."""
+    lines = [f"Target `{args.target}`, optimizer `{args.optimizer}` (also the judge), preset `{args.preset}`, "
+             f"{args.seeds} seeds" + (f", at most {args.max_calls} LM calls per run" if args.max_calls else "")
+             + "; 95 % t intervals over seeds.", "",
+             "| task | experiment | finding | the study | here | held |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['task']} | {r['experiment']} | {r['finding']} | {r['study']} | {r['ours']} | {HELD[r['held']]} |"
+              for r in rows]
+    stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
+    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", nargs="+", default=["bbh:navigate", "bbh:object_counting"])
@@ -38,10 +61,12 @@ def main() -> None:
                          "copied in as runs/apo-real-s0 and runs/abo-s0 and are reused)")
     ap.add_argument("--data-dir", type=Path, default=Path("../shared/benchmarks"))
     ap.add_argument("--name", default="study", help="results file name: <date>-<name>.json/.md")
+    ap.add_argument("--study-dir", type=Path, default=RESULTS / "study",
+                    help="where the study directories go, one per task (another one for other models)")
     args = ap.parse_args()
     rows = []
     for task in args.tasks:
-        out = RESULTS / "study" / re.sub(r"[^A-Za-z0-9_.-]+", "_", task)
+        out = args.study_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", task)
         spec = StudySpec(task=task, target=args.target, optimizer=args.optimizer, out=out, seeds=args.seeds,
                          preset=args.preset, data_dir=args.data_dir,
                          settings={"max_calls": args.max_calls} if args.max_calls else {})
@@ -54,16 +79,8 @@ def main() -> None:
             for f in r.findings:
                 rows.append({"task": task, "experiment": r.experiment, "finding": f.name, "study": f.claim,
                              "ours": f.ours, "held": f.held})
-    lines = [f"Target `{args.target}`, optimizer `{args.optimizer}` (also the judge), preset `{args.preset}`, "
-             f"{args.seeds} seeds" + (f", at most {args.max_calls} LM calls per run" if args.max_calls else "")
-             + "; 95 % t intervals over seeds.", "",
-             "| task | experiment | finding | the study | here | held |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['task']} | {r['experiment']} | {r['finding']} | {r['study']} | {r['ours']} | {HELD[r['held']]} |"
-              for r in rows]
-    stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
-    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
-    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        write_table(rows, args)  # after every task: an interrupted benchmark keeps the tasks it finished
+    print(write_table(rows, args))
 
 
 if __name__ == "__main__":
