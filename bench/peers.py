@@ -63,6 +63,8 @@ How the comparison is kept fair:
   --llama-server and --parallel N, up to N requests of each system are decoded together.
 
 Each system runs in try/except: a failure is recorded in the results (error text) and the next system runs.
+The results files are rewritten after every system; `--resume` (same --name and settings) keeps the rows without
+error of an interrupted run and runs only the rest.
 """
 
 from __future__ import annotations
@@ -659,6 +661,23 @@ def markdown(rows: list[dict], meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+SAME_SETTINGS = ("target", "optimizer", "preset", "seed", "max_calls", "fanout_n")
+
+
+def finished_rows(path: Path, meta: dict[str, Any]) -> list[dict]:
+    """The rows without error of an earlier run written to `path`, for --resume; ValueError where that run used other
+    settings (its rows would not compare with the new ones)."""
+    if not path.exists():
+        return []
+    earlier = json.loads(path.read_text())
+    changed = [k for k in SAME_SETTINGS if earlier.get(k) != meta[k]]
+    if changed:
+        k = changed[0]
+        raise ValueError(f"--resume: {path} was run with {k} {earlier.get(k)!r}, not {meta[k]!r}; "
+                         "give the same settings or another --name")
+    return [r for r in earlier.get("rows", []) if not r.get("error")]
+
+
 # ---- servers -----------------------------------------------------------------------------------------------------
 
 def wait_ready(base_url: str, timeout_s: float) -> None:
@@ -717,12 +736,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fewshot-demos", type=int, default=2, help="bootstrapped demos of miprov2-fewshot")
     ap.add_argument("--no-fanout", action="store_true", help="forward n > 1 requests as they are")
     ap.add_argument("--name", default="peers", help="results file name: <date>-<name>.json/.md")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the rows without error of an earlier run with the same settings and --name; run the rest")
     args = ap.parse_args(argv)
     if not args.serve and not args.base_url:
         ap.error("give --base-url (and --optimizer-base-url) of running servers, or --serve")
 
     stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
+    meta = {"target": args.target, "optimizer": args.optimizer, "preset": args.preset, "seed": args.seed,
+            "max_calls": args.max_calls, "sizes": None, "fanout_n": not args.no_fanout, "tasks": args.tasks,
+            "systems": args.systems}
     rows: list[dict] = []
+    if args.resume:
+        try:
+            rows = finished_rows(Path(f"{stem}.json"), meta)
+        except ValueError as err:
+            ap.error(str(err))
+    done = {(r["task"], r["system"]) for r in rows}
     with contextlib.ExitStack() as servers:
         if args.serve:
             target_url, optimizer_url = start_servers(args, servers)
@@ -730,24 +760,26 @@ def main(argv: list[str] | None = None) -> None:
             target_url, optimizer_url = args.base_url, args.optimizer_base_url or args.base_url
             wait_ready(target_url, 60)
             wait_ready(optimizer_url, 60)
-        with CountingProxy({"target": target_url, "optimizer": optimizer_url}, fanout_n=not args.no_fanout) as proxy:
-            for task_spec in args.tasks:
+        for task_spec in args.tasks:
+            # One proxy per task: its counts are per system, so a shared one would add up a system's tasks.
+            with CountingProxy({"target": target_url, "optimizer": optimizer_url},
+                               fanout_n=not args.no_fanout) as proxy:
                 ctx = make_context(task_spec, target=args.target, optimizer=args.optimizer, proxy=proxy,
                                    max_calls=args.max_calls, preset=args.preset, data_dir=args.data_dir,
                                    seed=args.seed, out_dir=RESULTS / "runs" / "peers" / re.sub(r"[^\w.-]+", "_",
                                                                                                task_spec))
                 ctx.fewshot_demos = args.fewshot_demos
                 for system in args.systems:
+                    if (task_spec, system) in done:
+                        print(f"{task_spec} {system}: kept from {stem}.json", flush=True)
+                        continue
                     print(f"{task_spec} {system} ...", flush=True)
                     row = run_system(ctx, system)
                     rows.append(row)
                     print(f"  {task_spec} {system}: {_fmt(row['initial_test'])} -> {_fmt(row['best_test'])}, "
                           f"{row['search_calls']} search calls + {row['test_calls']} test calls, "
                           f"{row['wall_s']:.0f}s" + (f", ERROR {row['error']}" if row["error"] else ""), flush=True)
-                    meta = {"target": args.target, "optimizer": args.optimizer, "preset": args.preset,
-                            "seed": args.seed, "max_calls": args.max_calls,
-                            "sizes": [len(ctx.splits.train), len(ctx.splits.dev), len(ctx.splits.test)],
-                            "fanout_n": not args.no_fanout, "tasks": args.tasks, "systems": args.systems}
+                    meta["sizes"] = [len(ctx.splits.train), len(ctx.splits.dev), len(ctx.splits.test)]
                     Path(f"{stem}.json").write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
                     Path(f"{stem}.md").write_text(markdown(rows, meta))
     if rows:
