@@ -33,7 +33,9 @@ class CandidateScorer:
 
     async def score(self, candidates: list[Candidate], examples: list[Example]) -> None:
         """Score every candidate on every example it has not been scored on yet."""
-        todo = [(c, e) for c in candidates for e in examples if e.id not in self._memo.get(c.id, {})]
+        # Keyed by ids: the same candidate twice (the final test of an initial prompt that stayed best) is one job.
+        todo = list({(c.id, e.id): (c, e) for c in candidates for e in examples
+                     if e.id not in self._memo.get(c.id, {})}.values())
         if not todo:
             return
 
