@@ -6,8 +6,9 @@ is reused, so an interrupted benchmark resumes where it stopped.
 
     .venv/bin/python bench/study.py --tasks bbh:navigate bbh:object_counting --seeds 3
 
-Against llama.cpp's server with 4 parallel slots per model (`make llama-server`; several times faster on 2 cores than
-the in-process models, whose runs it does not reuse: the cache keys name the server):
+Against llama.cpp's server with 4 parallel slots per model (`make llama-server`; on 2 cores about 1.2-1.6x the
+in-process models' speed in bench/peers.py's runs, more with more cores; it does not reuse the in-process runs, since
+the cache keys name the server):
 
     .venv/bin/behavopt serve local:qwen2.5-coder-0.5b --port 8080 --llama-server .build/llama-server --parallel 4 &
     .venv/bin/behavopt serve local:qwen2.5-coder-1.5b --port 8081 --llama-server .build/llama-server --parallel 4 &
