@@ -12,16 +12,16 @@ This fake server only checks the wiring (APIs, formats, counting, budgets); its 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.bench.helpers import load_peers
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch of LiteLLM's price list from GitHub
 pytest.importorskip("dspy", reason="the `bench` extra is not installed: pip install '.[bench]'")
@@ -34,14 +34,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")
 REPO = Path(__file__).resolve().parents[2]
 TARGET, OPTIMIZER = "fake-target", "fake-optimizer"
 INSTRUCTION = "Count every object the question asks about, one by one. End your reply with a line 'Answer: <number>'."
-
-
-def load_peers():
-    spec = importlib.util.spec_from_file_location("bench_peers", REPO / "bench" / "peers.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_peers"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _text(content) -> str:

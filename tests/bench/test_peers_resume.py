@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.bench.helpers import load_peers
 
 
 @pytest.fixture(scope="module")
 def peers():
-    spec = importlib.util.spec_from_file_location("bench_peers_resume", REPO / "bench" / "peers.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_peers_resume"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_peers()
 
 
 META = {"target": "t", "optimizer": "o", "preset": "quick", "seed": 0, "max_calls": 300, "fanout_n": True}
