@@ -17,7 +17,6 @@ import os
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -31,7 +30,6 @@ pytest.importorskip("optuna", reason="the `bench` extra is not installed: pip in
 # LiteLLM's pydantic models warn about ReadOnly TypedDict items on import: not ours, not about this test.
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")
 
-REPO = Path(__file__).resolve().parents[2]
 TARGET, OPTIMIZER = "fake-target", "fake-optimizer"
 INSTRUCTION = "Count every object the question asks about, one by one. End your reply with a line 'Answer: <number>'."
 
