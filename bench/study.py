@@ -80,8 +80,8 @@ def main() -> None:
             for f in r.findings:
                 rows.append({"task": task, "experiment": r.experiment, "finding": f.name, "study": f.claim,
                              "ours": f.ours, "held": f.held})
-        write_table(rows, args)  # after every task: an interrupted benchmark keeps the tasks it finished
-    print(write_table(rows, args))
+        table = write_table(rows, args)  # after every task: an interrupted benchmark keeps the tasks it finished
+    print(table)
 
 
 if __name__ == "__main__":
