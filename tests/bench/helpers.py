@@ -10,10 +10,14 @@ from types import ModuleType
 REPO = Path(__file__).resolve().parents[2]
 
 
-def load_peers() -> ModuleType:
-    """bench/peers.py as the module `bench_peers` (registered, so its dataclasses can find their module)."""
-    spec = importlib.util.spec_from_file_location("bench_peers", REPO / "bench" / "peers.py")
+def load_bench(name: str) -> ModuleType:
+    """bench/<name>.py as the module `bench_<name>` (registered, so its dataclasses can find their module)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_peers"] = module
+    sys.modules[f"bench_{name}"] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_peers() -> ModuleType:
+    return load_bench("peers")

@@ -1,0 +1,125 @@
+"""Can a procedure help this target at all? Hand-written behaviour prompts against the task's instruction.
+
+ABO can only win where some procedure, followed by the target, answers better than the plain instruction. This
+bench scores hand-written procedures (each with one demonstration, shown as chat turns as ABO does, and checked
+by ABO's own demonstration check) on the quick preset's test split, so a failing ABO run can be told apart from a
+target that no procedure helps. Writes bench/results/<date>-procedures.json and .md (<date>-<name> with --name).
+
+    .venv/bin/python bench/procedures.py --data-dir ../shared/benchmarks
+    .venv/bin/python bench/procedures.py --target local:qwen2.5-coder-1.5b --name procedures-qwen1.5b
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
+from behavopt.lm.cache import ResponseCache
+from behavopt.lm.client import ModelPool
+from behavopt.lm.types import Message
+from behavopt.optimizers.behavior import adherence, demo_problem, procedure_text
+from behavopt.optimizers.candidate import Candidate
+from behavopt.optimizers.settings import preset
+from behavopt.paths import default_cache_path
+from behavopt.tasks import load_task
+
+RESULTS = Path(__file__).parent / "results"
+
+# Per task: name -> (steps, the train example worked through (its index in the quick split), the worked output).
+# The object_counting procedures each break the count down differently: list then add, a running total, and one
+# line per unit numbered in order (the finer breakdown ABO's refinement aims at when the sum is the failing step).
+PROCEDURES: dict[str, dict[str, tuple[list[str], int, str]]] = {
+    "bbh:object_counting": {
+        "list-then-add": (
+            ["List each item of the kind the question asks about, one per line, with its quantity in parentheses.",
+             "Add the quantities in parentheses, writing the sum."],
+            23, "Step 1: nectarines (2), strawberry (1), peach (1), grape (1)\nStep 2: 2 + 1 + 1 + 1 = 5\nAnswer: 5"),
+        "running-total": (
+            ["Write the kind of thing the question asks about.",
+             "Go through the items in order; for each one of that kind, write the item and the running total so far.",
+             "Write the final running total."],
+            23, "Step 1: fruits\nStep 2: nectarines 2 (total 2), strawberry 1 (total 3), peach 1 (total 4), grape 1 "
+                "(total 5)\nStep 3: 5\nAnswer: 5"),
+        "one-line-per-unit": (
+            ["Write the kind of thing the question asks about.",
+             "Go through the items in order and skip every item that is not of that kind.",
+             "Write each item of that kind once for every unit it counts (two apples are apple, apple), numbering "
+             "them 1, 2, 3, and so on.",
+             "Write the last number."],
+            23, "Step 1: fruits\nStep 2: nectarines (two), strawberry, peach, grape\nStep 3: 1 nectarine, "
+                "2 nectarine, 3 strawberry, 4 peach, 5 grape\nStep 4: 5\nAnswer: 5"),
+    },
+}
+
+
+async def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
+    settings = preset("quick")
+    task = load_task(task_spec, data_dir=data_dir)
+    split = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=seed)
+    gold = Counter(e.target for e in split.test)
+    prompts: dict[str, tuple[object, int, str | None]] = {"instruction": (InstructionPrompt(task.instruction), 0, None)}
+    for name, (steps, index, worked) in PROCEDURES[task_spec].items():
+        example = split.train[index]
+        problem = demo_problem(task, example, worked, steps)
+        if problem:  # the bench's own demonstrations must pass the check ABO applies to the optimizer's
+            raise SystemExit(f"{task_spec} {name}: the demonstration fails ABO's check: {problem}")
+        candidate = Candidate(f"hand-{name}", procedure_text(task, steps), None, 0, "hand",
+                              demos=(Message("user", example.input), Message("assistant", worked)), style="turns")
+        prompts[name] = (candidate, len(steps), example.target)
+    rows = {}
+    async with ModelPool(cache=ResponseCache(default_cache_path())) as pool:
+        evaluator = Evaluator(task, pool.lm(target, "target"),
+                              EvalSettings(max_tokens=settings.target_max_tokens, seed=seed))
+        for name, (prompt, n_steps, demo_answer) in prompts.items():
+            result = await evaluator.evaluate(prompt, split.test, split="test")  # type: ignore[arg-type]
+            answers = Counter(r.answer for r in result.records)
+            top, top_n = answers.most_common(1)[0]
+            rows[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95,
+                          "commonest_answer": top, "commonest_share": round(top_n / result.summary.n, 3),
+                          "followed_steps": (round(sum(adherence(r.output, n_steps).followed for r in result.records)
+                                                   / result.summary.n, 3) if n_steps else None),
+                          "demo_answer_share": (round(answers[demo_answer] / result.summary.n, 3)
+                                                if demo_answer is not None else None),
+                          "steps": PROCEDURES[task_spec][name][0] if n_steps else None}
+            print(f"{task_spec} {name}: test {result.summary.accuracy:.2f} (n={result.summary.n}), commonest "
+                  f"answer {top} {top_n}/{result.summary.n}", flush=True)
+    return {"gold_commonest": gold.most_common(1)[0], "prompts": rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", nargs="+", default=list(PROCEDURES))
+    ap.add_argument("--target", default="local:qwen2.5-coder-0.5b")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data-dir", type=Path, default=Path("../shared/benchmarks"))
+    ap.add_argument("--name", default="procedures", help="results file name: <date>-<name>.json/.md")
+    args = ap.parse_args()
+    unknown = [t for t in args.tasks if t not in PROCEDURES]
+    if unknown:
+        raise SystemExit(f"no hand-written procedures for {', '.join(unknown)}: use one of {', '.join(PROCEDURES)}")
+    results = {t: asyncio.run(score(t, args.data_dir, args.target, args.seed)) for t in args.tasks}
+    lines = [f"Target `{args.target}`, quick preset's test split (seed {args.seed}); each procedure with one "
+             "hand-written demonstration shown as chat turns (passing ABO's demonstration check).", "",
+             "| task | prompt | test | 95 % CI | followed every step | commonest answer | demo's answer given |",
+             "|---|---|---|---|---|---|---|"]
+    for task, res in results.items():
+        for name, r in res["prompts"].items():
+            lo, hi = r["ci95"]
+            lines.append(f"| {task} | {name} | {r['test']:.2f} | {lo:.2f}-{hi:.2f} | "
+                         f"{'-' if r['followed_steps'] is None else format(r['followed_steps'], '.0%')} | "
+                         f"{r['commonest_answer']} ({r['commonest_share']:.0%}) | "
+                         f"{'-' if r['demo_answer_share'] is None else format(r['demo_answer_share'], '.0%')} |")
+    stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
+    stem.with_suffix(".json").write_text(json.dumps({"target": args.target, "seed": args.seed, "tasks": results},
+                                                    indent=2) + "\n")
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
