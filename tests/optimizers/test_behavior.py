@@ -123,6 +123,30 @@ def test_procedure_problem_catches_a_step_that_lists_one_examples_items():
     assert procedure_problem(good, ex) is None
 
 
+def test_procedure_problem_catches_one_examples_items_spread_over_steps():
+    # A Qwen-1.5B refinement of "Count each item." on bbh:object_counting, one step per animal of one train example.
+    ex = [Example(id="a", input="I have four pianos, four snails, three chickens, a pig, a dog, and two cows. How many "
+                                "animals do I have?", target="11"),
+          Example(id="b", input="I have a cabbage, a yam, and a goat. How many vegetables do I have?", target="2"),
+          Example(id="c", input="I have a flute, a cow, and two pigs. How many animals do I have?", target="3")]
+    bad = ["Identify the objects mentioned in the question.", "List all the items mentioned.",
+           "Count the number of items.", "Count the number of Pianos.", "Count the number of Snails.",
+           "Count the number of Chickens.", "Count the number of Pig.", "Count the number of Dog.",
+           "Sum the counts to get the total number of objects."]
+    assert procedure_problem(bad, ex) == \
+        "steps 4, 5, 6, 7, 8 list one example's items instead of saying how to find them in any input"
+    assert procedure_problem(bad[:5] + bad[-1:], ex) is None  # two of its items named: an illustration, not a copy
+
+
+def test_procedure_problem_catches_the_correct_answer_by_other_names():
+    ex = [Example(id="a", input="I have a cow and two pigs. How many animals do I have?", target="3")]
+    # From the same Qwen-1.5B run: a step that compares with an answer the target never sees.
+    assert procedure_problem(["Calculate the total by adding up the counts.",
+                              "Check if the sum equals the expected total."], ex) == \
+        "step 2 refers to the correct answer, which the model never sees"
+    assert procedure_problem(["Count the given items.", "Write the total count."], ex) is None
+
+
 # ---- refinement: the failing step is replaced by its sub-steps -----------------------------------------------------
 
 PARENT = ["Read the question.", "List each object with its count.", "Add the counts.", "Write the total."]

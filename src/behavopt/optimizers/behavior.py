@@ -34,7 +34,10 @@ def parse_procedure(text: str) -> list[str]:
     return steps
 
 
-_GOLD_WORDS = re.compile(r"\b(?:correct|expected|given|gold|provided)\s+answer", re.I)
+# "the correct answer", and the same by other names: "Check if the sum equals the expected total." (Qwen-1.5B
+# refining an object counting step).
+_GOLD_WORDS = re.compile(r"\b(?:(?:correct|expected|gold)\s+(?:answer|total|result|count|output|label)"
+                         r"|(?:given|provided)\s+answer)", re.I)
 COPY_WORDS = 6  # this many consecutive words of an example's input in a step: the step solves that example
 # This many of one example's rarer words (in at most half of the inputs) in a step: the step lists that example's
 # items ("The musical instruments are flute, piano, trombone, violin, ...") rather than a way to find them.
@@ -68,6 +71,13 @@ def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
         named = set(w) & rare
         if any(len(named & vocabulary) >= SPECIFIC_WORDS for vocabulary in vocabularies):
             return f"step {n} lists one example's items instead of saying how to find them in any input"
+    # The same items spread one per step: "Count the number of Pianos.", "Count the number of Snails.", ... (a
+    # Qwen-1.5B refinement that turned one example's six animals into six steps).
+    named_in = {n: set(_words(step)) & rare for n, step in enumerate(steps, 1)}
+    for vocabulary in vocabularies:
+        if len(set().union(*named_in.values()) & vocabulary) >= SPECIFIC_WORDS:
+            which = [str(n) for n, named in named_in.items() if named & vocabulary]
+            return f"steps {', '.join(which)} list one example's items instead of saying how to find them in any input"
     return None
 
 
