@@ -60,6 +60,7 @@ def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
     grams = {tuple(w[i:i + COPY_WORDS]) for w in inputs for i in range(len(w) - COPY_WORDS + 1)}
     vocabularies = [set(w) for w in inputs]
     rare = _rare_words(vocabularies)
+    named_in: dict[int, set[str]] = {}  # each step's rarer words, for items spread over several steps
     for n, step in enumerate(steps, 1):
         if _GOLD_WORDS.search(step):
             return f"step {n} refers to the correct answer, which the model never sees"
@@ -68,14 +69,14 @@ def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
         w = _words(step)
         if any(tuple(w[i:i + COPY_WORDS]) in grams for i in range(len(w) - COPY_WORDS + 1)):
             return f"step {n} copies an example's input instead of saying what to do with any input"
-        named = set(w) & rare
+        named = named_in[n] = set(w) & rare
         if any(len(named & vocabulary) >= SPECIFIC_WORDS for vocabulary in vocabularies):
             return f"step {n} lists one example's items instead of saying how to find them in any input"
     # The same items spread one per step: "Count the number of Pianos.", "Count the number of Snails.", ... (a
     # Qwen-1.5B refinement that turned one example's six animals into six steps).
-    named_in = {n: set(_words(step)) & rare for n, step in enumerate(steps, 1)}
+    named_anywhere = set().union(*named_in.values())
     for vocabulary in vocabularies:
-        if len(set().union(*named_in.values()) & vocabulary) >= SPECIFIC_WORDS:
+        if len(named_anywhere & vocabulary) >= SPECIFIC_WORDS:
             which = [str(n) for n, named in named_in.items() if named & vocabulary]
             return f"steps {', '.join(which)} list one example's items instead of saying how to find them in any input"
     return None
