@@ -157,8 +157,8 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> str:
                          f"{tokens} | {u.get('wall_s', 0):.0f} |")
     suffix = "abo" if args.tag == "abo-bench" else args.tag
     stem = RESULTS / f"{dt.date.today().isoformat()}-{suffix}"
-    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
-    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    stem.with_name(stem.name + ".json").write_text(json.dumps(rows, indent=2) + "\n")
+    stem.with_name(stem.name + ".md").write_text("\n".join(lines) + "\n")
     return "\n".join(lines)
 
 

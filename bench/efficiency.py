@@ -139,7 +139,8 @@ def main() -> None:
             runs[c] = asyncio.run(behavopt_throughput(base, name, args.n, args.max_tokens, c))
             raw.append(asyncio.run(raw_saturated(base, name, reqs, 8)))
         fig["throughput"] = {"server_saturated_rps": round(max(raw), 3),
-                             "server_rps_runs": [round(r, 3) for r in raw], "server": server, "ratio": "behavopt's rate / the mean of the raw runs just before and after"}
+                             "server_rps_runs": [round(r, 3) for r in raw], "server": server,
+                             "ratio": "behavopt's rate / the mean of the raw runs just before and after"}
         for i, (c, rps) in enumerate(runs.items()):
             fig["throughput"][f"behavopt_c{c}_rps"] = round(rps, 3)
             fig["throughput"][f"ratio_c{c}"] = round(rps / ((raw[i] + raw[i + 1]) / 2), 4)

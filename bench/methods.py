@@ -85,11 +85,11 @@ def main() -> None:
             for seed in args.seeds:
                 rows.append(row(run_one(task, method, seed, args)))
     stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
-    stem.with_suffix(".json").write_text(json.dumps({"target": args.target, "optimizer": args.optimizer,
-                                                     "preset": args.preset, "max_calls": args.max_calls,
-                                                     "rows": rows}, indent=2) + "\n")
+    summary = {"target": args.target, "optimizer": args.optimizer, "preset": args.preset,
+               "max_calls": args.max_calls, "rows": rows}
+    stem.with_name(stem.name + ".json").write_text(json.dumps(summary, indent=2) + "\n")
     table = markdown(rows, args)
-    stem.with_suffix(".md").write_text(table)
+    stem.with_name(stem.name + ".md").write_text(table)
     print(table)
     print(f"wrote {stem}.json and {stem}.md")
 

@@ -115,9 +115,9 @@ def main() -> None:
                          f"{r['commonest_answer']} ({r['commonest_share']:.0%}) | "
                          f"{'-' if r['demo_answer_share'] is None else format(r['demo_answer_share'], '.0%')} |")
     stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
-    stem.with_suffix(".json").write_text(json.dumps({"target": args.target, "seed": args.seed, "tasks": results},
-                                                    indent=2) + "\n")
-    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    summary = {"target": args.target, "seed": args.seed, "tasks": results}
+    stem.with_name(stem.name + ".json").write_text(json.dumps(summary, indent=2) + "\n")
+    stem.with_name(stem.name + ".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -44,8 +44,8 @@ def write_table(rows: list[dict], args: argparse.Namespace) -> str:
     lines += [f"| {r['task']} | {r['experiment']} | {r['finding']} | {r['study']} | {r['ours']} | {HELD[r['held']]} |"
               for r in rows]
     stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
-    stem.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
-    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    stem.with_name(stem.name + ".json").write_text(json.dumps(rows, indent=2) + "\n")
+    stem.with_name(stem.name + ".md").write_text("\n".join(lines) + "\n")
     return "\n".join(lines)
 
 
