@@ -26,7 +26,9 @@ import re
 import time
 from pathlib import Path
 
+from behavopt.errors import ConfigError
 from behavopt.lm.cache import ResponseCache
+from behavopt.optimizers.settings import preset
 from behavopt.paths import default_cache_path
 from behavopt.study.experiments.run import run_all
 from behavopt.study.report import HELD
@@ -39,6 +41,8 @@ def write_table(rows: list[dict], args: argparse.Namespace) -> str:
     """bench/results/<date>-<name>.json and .md with the findings of the tasks finished so far; returns the table."""
     lines = [f"Target `{args.target}`, optimizer `{args.optimizer}` (also the judge), preset `{args.preset}`, "
              f"{args.seeds} seeds" + (f", at most {args.max_calls} LM calls per run" if args.max_calls else "")
+             + (f", preset overrides {' '.join(args.overrides)}" if args.overrides else "")
+             + (f", refinement on at most {args.max_pairs} pairs per run" if args.max_pairs else "")
              + "; 95 % t intervals over seeds.", "",
              "| task | experiment | finding | the study | here | held |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['task']} | {r['experiment']} | {r['finding']} | {r['study']} | {r['ours']} | {HELD[r['held']]} |"
@@ -47,6 +51,21 @@ def write_table(rows: list[dict], args: argparse.Namespace) -> str:
     stem.with_name(stem.name + ".json").write_text(json.dumps(rows, indent=2) + "\n")
     stem.with_name(stem.name + ".md").write_text("\n".join(lines) + "\n")
     return "\n".join(lines)
+
+
+def parse_overrides(items: list[str], preset_name: str) -> dict[str, int]:
+    """`KEY=INT` pairs as preset overrides, checked against the preset before anything runs."""
+    settings = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise SystemExit(f"--set {item!r} is not KEY=INT: write e.g. --set dev_size=15")
+        settings[key.strip()] = int(value)
+    try:
+        preset(preset_name).with_overrides(**settings)  # an unknown key fails here, before any run
+    except ConfigError as e:
+        raise SystemExit(f"--set: {e}") from None
+    return settings
 
 
 def main() -> None:
@@ -60,17 +79,20 @@ def main() -> None:
     ap.add_argument("--max-calls", type=int, default=None,
                     help="LM-call budget of every run (1200 matches bench/abo.py, whose APO and ABO runs can then be "
                          "copied in as runs/apo-real-s0 and runs/abo-s0 and are reused)")
+    ap.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=INT",
+                    help="override the preset for every run, e.g. --set dev_size=15 test_size=30 (a smaller study "
+                         "that fits one session on 2 cores; the table names the overrides)")
     ap.add_argument("--data-dir", type=Path, default=Path("../shared/benchmarks"))
     ap.add_argument("--name", default="study", help="results file name: <date>-<name>.json/.md")
     ap.add_argument("--study-dir", type=Path, default=RESULTS / "study",
                     help="where the study directories go, one per task (another one for other models)")
     args = ap.parse_args()
+    settings = parse_overrides(args.overrides, args.preset) | ({"max_calls": args.max_calls} if args.max_calls else {})
     rows = []
     for task in args.tasks:
         out = args.study_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", task)
         spec = StudySpec(task=task, target=args.target, optimizer=args.optimizer, out=out, seeds=args.seeds,
-                         preset=args.preset, data_dir=args.data_dir,
-                         settings={"max_calls": args.max_calls} if args.max_calls else {})
+                         preset=args.preset, data_dir=args.data_dir, settings=settings)
         start = time.time()
         reports = run_all(StudyRunner(spec, cache=ResponseCache(default_cache_path()),
                                       on_notice=lambda m: print("  " + m, flush=True)),
