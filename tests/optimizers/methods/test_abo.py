@@ -6,7 +6,7 @@ import re
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
 from behavopt.optimizers.candidate import Candidate
-from behavopt.optimizers.methods.abo import demo_answer_shares
+from behavopt.optimizers.methods.abo import copied_demo_answer, demo_answer_shares
 from behavopt.optimizers.run import candidate_fields
 
 from tests.optimizers.helpers import build, kind_of, optimizer_answer, text_of
@@ -113,6 +113,35 @@ def test_refinement_localises_the_failing_step_and_redoes_the_demonstration(tmp_
         assert c.demos[1].content.count("Step ") == 3 and c.meta["demo_example"] == parent.meta["demo_example"]
     memo = h.state.strategy["method"]["failing_steps"]
     assert all(v == {"1": sum(1 for e in failing if e["parent"] == k)} for k, v in memo.items())
+
+
+def test_a_copied_demonstration_answer_gets_a_demonstration_with_another_answer(tmp_path):
+    def copying_target(request):  # gives the worked example's answer, whatever the input
+        demo = [m.content for m in request.messages if m.role == "assistant"]
+        return demo[-1].splitlines()[-1] if demo else "Answer: 0"
+
+    h = build(tmp_path, "abo", steps=1, beam=2, expand=2, errors=3, target_reply=copying_target)
+    h.run()
+    copied = h.events("demo_copied")
+    assert copied
+    children = [c for c in h.state.candidates.values() if c.origin == "refine"]
+    assert children
+    for c in children:
+        parent = h.state.candidates[c.parent]
+        assert any(e["parent"] == parent.id and e["answer"] == parent.meta["demo_answer"] for e in copied)
+        assert c.meta["demo_answer"] != parent.meta["demo_answer"]
+
+
+def test_copied_demo_answer_needs_most_errors_giving_it():
+    def rec(answer):
+        return EvalRecord(id="x", input="q", output=f"Answer: {answer}", answer=answer, target="5", correct=False,
+                          error=None, latency_s=0.0, cached=False)
+
+    assert copied_demo_answer("7", [rec("7"), rec("7"), rec("3")]) == "7"
+    assert copied_demo_answer("7", [rec("7"), rec("3"), rec("4")]) is None  # one copy is chance
+    assert copied_demo_answer("7", [rec("7")]) is None  # too few to tell
+    assert copied_demo_answer(None, [rec("7"), rec("7")]) is None
+    assert copied_demo_answer("(B)", [rec("(b)"), rec("(B)")]) == "(B)"
 
 
 def test_result_fields_report_adherence_per_step(tmp_path):
