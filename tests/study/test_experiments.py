@@ -66,6 +66,7 @@ def test_pseudo_errors_compares_conditions_and_feedback(world):
     assert saved["experiment"] == "pseudo-errors" and len(saved["per_seed"]) == 2
     summary = (out / "summary.md").read_text()
     assert "## scores with pseudo errors vs real errors" in summary and "[" in summary  # intervals over 2 seeds
+    assert "preset `default` with beam=2, dev_size=20," in summary  # the overrides are named
     for png in ("scores.png", "feedback_similarity.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

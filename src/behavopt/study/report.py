@@ -25,11 +25,18 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _overrides(settings: dict[str, Any] | None) -> str:
+    """The preset's overridden settings, named: a smaller study must not read as the preset's own."""
+    if not settings:
+        return ""
+    return " with " + ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))
+
+
 def summary_markdown(report: ExperimentReport) -> str:
     s = report.setup
     lines = [f"# Study: {report.experiment}", "",
-             f"Task `{s['task']}`, target `{s['target']}`, optimizer `{s['optimizer']}`, preset `{s['preset']}`, "
-             f"seeds {s['seeds']}. Intervals are 95 % Student-t intervals over seeds, clipped to the range "
+             f"Task `{s['task']}`, target `{s['target']}`, optimizer `{s['optimizer']}`, preset `{s['preset']}`"
+             + _overrides(s.get("settings")) + f", seeds {s['seeds']}. Intervals are 95 % Student-t intervals over seeds, clipped to the range "
              "of the quantity (0..1 for rates, -1..1 for differences); one seed gives no interval.", ""]
     for f in report.findings:
         lines += [f"## {f.name}: {HELD[f.held]}", "", f"- The study: {f.claim}", f"- Here: {f.ours}"]
