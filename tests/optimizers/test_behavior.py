@@ -2,7 +2,7 @@ import pytest
 
 from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, bullets_under_step, clean_demo, demo_problem,
                                           lettered_sub_steps, parse_procedure, parse_step_output, procedure_problem,
-                                          procedure_text, splice_refinement, step_table)
+                                          procedure_text, splice_refinement, step_table, without_other_steps)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
 
@@ -144,6 +144,8 @@ def test_procedure_problem_catches_the_correct_answer_by_other_names():
     assert procedure_problem(["Calculate the total by adding up the counts.",
                               "Check if the sum equals the expected total."], ex) == \
         "step 2 refers to the correct answer, which the model never sees"
+    assert procedure_problem(["Count each item.", "Compare the total count to the answer given in the example or "
+                              "problem statement."], ex) == "step 2 refers to the correct answer, which the model never sees"
     assert procedure_problem(["Count the given items.", "Write the total count."], ex) is None
 
 
@@ -236,3 +238,25 @@ def test_lettered_sub_steps_of_the_failing_step():
     bulleted = "Step 3A: List all the fruits mentioned.\n- Pianos: 4\n**Step 3.2:** Count each fruit.\nStep 4: Sum."
     assert lettered_sub_steps(bulleted, 3) == ["List all the fruits mentioned.", "Count each fruit."]
     assert lettered_sub_steps(LETTERED_REPLY, 2) == [] and lettered_sub_steps("Step 33: x\nStep 3: y", 3) == []
+
+
+# Another real reply (a study run, seed 0): 3b is the parent's step 4 carried along.
+COMPARE_STEPS = ["Identify the question.", "List the objects mentioned in the question.",
+                 "Count the number of objects listed.", "Compare the count to the number asked for (if any).",
+                 "Provide the answer."]
+CARRIED_REPLY = """Step 1: Identify the question.
+Step 2: List the objects mentioned in the question.
+Step 3a: Count the number of objects mentioned in the question.
+Step 3b: Compare the count to the number asked for (if any).
+Step 4: Provide the answer.
+Step 5: If the number of objects listed does not match the number asked for, provide an explanation or correction."""
+
+
+def test_a_labelled_sub_step_that_is_another_step_stays_where_it_is():
+    subs = lettered_sub_steps(CARRIED_REPLY, 3)
+    assert splice_refinement(COMPARE_STEPS, 3, subs) is None  # spliced whole, step 4 would appear twice
+    kept = without_other_steps(subs, COMPARE_STEPS, 3)
+    assert kept == ["Count the number of objects mentioned in the question."]
+    assert splice_refinement(COMPARE_STEPS, 3, kept) == COMPARE_STEPS[:2] + kept + COMPARE_STEPS[3:]
+    # Nothing left once the other steps are removed: nothing was broken down.
+    assert splice_refinement(COMPARE_STEPS, 3, without_other_steps([COMPARE_STEPS[3]], COMPARE_STEPS, 3)) is None

@@ -22,7 +22,7 @@ from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
 from behavopt.optimizers.behavior import (adherence, bullets_under_step, clean_demo, demo_problem,
                                            lettered_sub_steps, parse_procedure, procedure_problem, procedure_text,
-                                           splice_refinement, step_table)
+                                           splice_refinement, step_table, without_other_steps)
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
 from behavopt.optimizers.methods.common import render
@@ -172,8 +172,10 @@ class ABO:
                                                    reasons="\n".join(f"- {r}" for r in reasons[step])),
                                   parent=parent.id, sample=i)
             new_steps = (splice_refinement(steps, step, parse_procedure(reply))
-                         or splice_refinement(steps, step, lettered_sub_steps(reply, step))
-                         or splice_refinement(steps, step, bullets_under_step(reply, step)))
+                         or splice_refinement(steps, step,
+                                              without_other_steps(lettered_sub_steps(reply, step), steps, step))
+                         or splice_refinement(steps, step,
+                                              without_other_steps(bullets_under_step(reply, step), steps, step)))
             if new_steps is None:
                 ctx.note("candidate_dropped", parent=parent.id, reason=f"the reply does not break step {step} down",
                          reply=reply)
