@@ -86,6 +86,11 @@ def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
 MAX_SUB_STEPS = 4
 
 
+def _other_steps(steps: list[str], step: int) -> set[str]:
+    """The parent's steps other than Step `step`, normalised for comparison with a reply's sub-steps."""
+    return {_norm(s) for i, s in enumerate(steps, 1) if i != step}
+
+
 def splice_refinement(steps: list[str], step: int, reply_steps: list[str]) -> list[str] | None:
     """The parent's procedure with Step `step` replaced by the optimizer's sub-steps, or None where the reply does not
     break that step down. Asked for the whole refined procedure, Qwen-1.5B kept the step count in 13 of 20
@@ -94,7 +99,7 @@ def splice_refinement(steps: list[str], step: int, reply_steps: list[str]) -> li
     (spliced in, that step would appear twice): it counts only when it is longer than the parent."""
     # The same sub-step written several times over (seen in bullet lists) is one sub-step.
     reply_steps = list({_norm(s): s for s in reply_steps}.values())
-    others = {_norm(s) for i, s in enumerate(steps, 1) if i != step}
+    others = _other_steps(steps, step)
     if any(_norm(s) in others for s in reply_steps):
         return reply_steps if len(reply_steps) > len(steps) else None
     if 1 <= len(reply_steps) <= MAX_SUB_STEPS:
@@ -110,7 +115,7 @@ def without_other_steps(sub_steps: list[str], steps: list[str], step: int) -> li
     of 5, it wrote "Step 3a: Count the number of objects mentioned in the question." and "Step 3b: Compare the count
     to the number asked for (if any).", the parent's step 4. Refused whole, 6 refinements of that run were
     dropped; 4 of them are kept this way."""
-    others = {_norm(s) for i, s in enumerate(steps, 1) if i != step}
+    others = _other_steps(steps, step)
     return [s for s in sub_steps if _norm(s) not in others]
 
 
