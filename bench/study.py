@@ -30,6 +30,7 @@ from behavopt.errors import ConfigError
 from behavopt.lm.cache import ResponseCache
 from behavopt.optimizers.settings import preset
 from behavopt.paths import default_cache_path
+from behavopt.study.answers import answer_spread_of
 from behavopt.study.experiments.run import run_all
 from behavopt.study.report import HELD
 from behavopt.study.runner import StudyRunner, StudySpec
@@ -37,8 +38,9 @@ from behavopt.study.runner import StudyRunner, StudySpec
 RESULTS = Path(__file__).parent / "results"
 
 
-def write_table(rows: list[dict], args: argparse.Namespace) -> str:
-    """bench/results/<date>-<name>.json and .md with the findings of the tasks finished so far; returns the table."""
+def write_table(rows: list[dict], args: argparse.Namespace, answers: dict[str, str] | None = None) -> str:
+    """bench/results/<date>-<name>.json and .md with the findings of the tasks finished so far; returns the table.
+    `answers`: per task, how varied the target's test answers are under the runs' best prompts."""
     lines = [f"Target `{args.target}`, optimizer `{args.optimizer}` (also the judge), preset `{args.preset}`, "
              f"{args.seeds} seeds" + (f", at most {args.max_calls} LM calls per run" if args.max_calls else "")
              + (f", preset overrides {' '.join(args.overrides)}" if args.overrides else "")
@@ -47,6 +49,8 @@ def write_table(rows: list[dict], args: argparse.Namespace) -> str:
              "| task | experiment | finding | the study | here | held |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['task']} | {r['experiment']} | {r['finding']} | {r['study']} | {r['ours']} | {HELD[r['held']]} |"
               for r in rows]
+    lines += ["", "The target's answers (a caveat where it gives nearly one answer whatever the input):", ""]
+    lines += [f"- {task}: {text}." for task, text in (answers or {}).items()]
     stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
     stem.with_name(stem.name + ".json").write_text(json.dumps(rows, indent=2) + "\n")
     stem.with_name(stem.name + ".md").write_text("\n".join(lines) + "\n")
@@ -88,7 +92,7 @@ def main() -> None:
                     help="where the study directories go, one per task (another one for other models)")
     args = ap.parse_args()
     settings = parse_overrides(args.overrides, args.preset) | ({"max_calls": args.max_calls} if args.max_calls else {})
-    rows = []
+    rows, answers = [], {}
     for task in args.tasks:
         out = args.study_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", task)
         spec = StudySpec(task=task, target=args.target, optimizer=args.optimizer, out=out, seeds=args.seeds,
@@ -102,7 +106,9 @@ def main() -> None:
             for f in r.findings:
                 rows.append({"task": task, "experiment": r.experiment, "finding": f.name, "study": f.claim,
                              "ours": f.ours, "held": f.held})
-        table = write_table(rows, args)  # after every task: an interrupted benchmark keeps the tasks it finished
+        answers[task] = answer_spread_of(run for r in reports for run in r.runs).text()
+        # After every task: an interrupted benchmark keeps the tasks it finished.
+        table = write_table(rows, args, answers)
     print(table)
 
 

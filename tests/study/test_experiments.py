@@ -122,7 +122,12 @@ def test_all_shares_runs_and_writes_an_overview(world):
                                                  "apo-paraphrase", "ape", "abo") for s in (0, 1))
     overview = (out / "summary.md").read_text()
     assert overview.count("\n| ") == 1 + sum(len(r.findings) for r in reports)
+    # The target's answer spread over all 14 finished runs, in the overview and in every experiment's files.
+    assert "Target's answers: under the best prompts of 14 runs" in overview
     for name in ("pseudo-errors", "paraphrase", "refinement", "repetition"):
         assert (out / name / "results.json").is_file() and (out / name / "summary.md").is_file()
+        answers = json.loads((out / name / "results.json").read_text())["target_answers"]
+        assert answers["runs"] and all(0 < r["share"] <= 1 for r in answers["runs"])
+        assert f"Target's answers: {answers['text']}." in (out / name / "summary.md").read_text()
     # Repetition ran after refinement, so it measured the ABO run's failing-step reasons too.
     assert "abo@" in " ".join(reports[-1].per_seed[0])

@@ -38,6 +38,8 @@ def summary_markdown(report: ExperimentReport) -> str:
              f"Task `{s['task']}`, target `{s['target']}`, optimizer `{s['optimizer']}`, preset `{s['preset']}`"
              + _overrides(s.get("settings")) + f", seeds {s['seeds']}. Intervals are 95 % Student-t intervals over seeds, clipped to the range "
              "of the quantity (0..1 for rates, -1..1 for differences); one seed gives no interval.", ""]
+    if report.target_answers.get("text"):
+        lines += [f"Target's answers: {report.target_answers['text']}.", ""]
     for f in report.findings:
         lines += [f"## {f.name}: {HELD[f.held]}", "", f"- The study: {f.claim}", f"- Here: {f.ours}"]
         if f.figure:
@@ -53,9 +55,11 @@ def write_report(report: ExperimentReport, out: Path) -> None:
     atomic_write_text(out / "summary.md", summary_markdown(report))
 
 
-def overview_markdown(reports: list[ExperimentReport]) -> str:
+def overview_markdown(reports: list[ExperimentReport], target_answers: str = "") -> str:
     lines = ["# Study summary", "", "| experiment | finding | the study | here | held |", "|---|---|---|---|---|"]
     for r in reports:
         for f in r.findings:
             lines.append(f"| {r.experiment} | {f.name} | {f.claim} | {f.ours} | {HELD[f.held]} |")
+    if target_answers:
+        lines += ["", f"Target's answers: {target_answers}."]
     return "\n".join(lines) + "\n"

@@ -67,6 +67,8 @@ class ExperimentReport:
     findings: list[Finding]
     per_seed: list[dict[str, Any]]  # the raw per-seed figures behind the findings
     runs: list[str]  # run directories used
+    # How varied the target's test answers are under the runs' best prompts (study.answers.AnswerSpread.to_dict).
+    target_answers: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from behavopt.errors import ConfigError
+from behavopt.study.answers import answer_spread_of
 from behavopt.study.experiments import EXPERIMENTS
 from behavopt.study.experiments.base import ExperimentReport
 from behavopt.study.report import overview_markdown, write_report
@@ -41,6 +42,7 @@ def run_experiment(name: str, runner: StudyRunner, out: Path, *, threshold: floa
         from behavopt.study.experiments import refinement
 
         report = refinement.run(runner, out, max_pairs=max_pairs)
+    report.target_answers = answer_spread_of(report.runs).to_dict()
     write_report(report, out)
     return report
 
@@ -49,5 +51,6 @@ def run_all(runner: StudyRunner, out: Path, **options) -> list[ExperimentReport]
     from behavopt.runs.files import atomic_write_text
 
     reports = [run_experiment(name, runner, out / name, **options) for name in ALL_ORDER]
-    atomic_write_text(out / "summary.md", overview_markdown(reports))
+    spread = answer_spread_of(run for r in reports for run in r.runs)
+    atomic_write_text(out / "summary.md", overview_markdown(reports, spread.text()))
     return reports
