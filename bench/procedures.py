@@ -7,6 +7,7 @@ target that no procedure helps. Writes bench/results/<date>-procedures.json and 
 
     .venv/bin/python bench/procedures.py --data-dir ../shared/benchmarks
     .venv/bin/python bench/procedures.py --target local:qwen2.5-coder-1.5b --name procedures-qwen1.5b
+    .venv/bin/python bench/procedures.py --tasks bbh:navigate --name procedures-navigate
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
+from behavopt.eval.stats import chance_corrected
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.types import Message
@@ -30,10 +32,11 @@ from behavopt.tasks import load_task
 
 RESULTS = Path(__file__).parent / "results"
 
-# Per task: name -> (steps, the train example worked through (its index in the quick split), the worked output).
+# Per task: name -> (steps, the train example worked through (its index in the quick split), the worked output), or
+# (steps, [(index, worked output), ...]) for several demonstrations, shown as turns in that order.
 # The object_counting procedures each break the count down differently: list then add, a running total, and one
 # line per unit numbered in order (the finer breakdown ABO's refinement aims at when the sum is the failing step).
-PROCEDURES: dict[str, dict[str, tuple[list[str], int, str]]] = {
+PROCEDURES: dict[str, dict[str, tuple]] = {
     "bbh:object_counting": {
         "list-then-add": (
             ["List each item of the kind the question asks about, one per line, with its quantity in parentheses.",
@@ -54,6 +57,32 @@ PROCEDURES: dict[str, dict[str, tuple[list[str], int, str]]] = {
             23, "Step 1: fruits\nStep 2: nectarines (two), strawberry, peach, grape\nStep 3: 1 nectarine, "
                 "2 nectarine, 3 strawberry, 4 peach, 5 grape\nStep 4: 5\nAnswer: 5"),
     },
+    # Navigate: Qwen-0.5B answers "No" to every question with the instruction. Two ways to track where you are, one
+    # demonstrated on a "Yes" example and one on a "No" example, so copying the demonstration's answer shows.
+    "bbh:navigate": {
+        "signed-totals": (
+            ["Write every move as a signed number of steps on two axes: forward +F, backward -F, right +R, left -R "
+             "(after a turn, write the move in the directions you faced at the start).",
+             "Add the F numbers and, separately, the R numbers.",
+             "Write Yes if both totals are 0, otherwise No."],
+            1, "Step 1: -7 F, +6 F, -6 F, +7 F\nStep 2: F: -7 + 6 - 6 + 7 = 0; R: 0\nStep 3: Yes\nAnswer: Yes"),
+        "position-per-line": (
+            ["Start at (0, 0) facing forward; after each instruction write the position (right, forward) and the "
+             "way you face.",
+             "Write the last position.",
+             "Write Yes if it is (0, 0), otherwise No."],
+            7, "Step 1: Take 6 steps: (0, 6) facing forward; Take 8 steps: (0, 14) facing forward; Take 7 steps: "
+               "(0, 21) facing forward; Turn around: (0, 21) facing backward; Take 6 steps: (0, 15) facing "
+               "backward\nStep 2: (0, 15)\nStep 3: No\nAnswer: No"),
+        # The same with a second demonstration answering the other way: does the target still copy one answer?
+        "signed-totals-two-demos": (
+            ["Write every move as a signed number of steps on two axes: forward +F, backward -F, right +R, left -R "
+             "(after a turn, write the move in the directions you faced at the start).",
+             "Add the F numbers and, separately, the R numbers.",
+             "Write Yes if both totals are 0, otherwise No."],
+            [(9, "Step 1: +8 F, -5 F, -5 R, +5 F\nStep 2: F: 8 - 5 + 5 = 8; R: -5\nStep 3: No\nAnswer: No"),
+             (1, "Step 1: -7 F, +6 F, -6 F, +7 F\nStep 2: F: -7 + 6 - 6 + 7 = 0; R: 0\nStep 3: Yes\nAnswer: Yes")]),
+    },
 }
 
 
@@ -63,14 +92,20 @@ async def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
     split = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=seed)
     gold = Counter(e.target for e in split.test)
     prompts: dict[str, tuple[object, int, str | None]] = {"instruction": (InstructionPrompt(task.instruction), 0, None)}
-    for name, (steps, index, worked) in PROCEDURES[task_spec].items():
-        example = split.train[index]
-        problem = demo_problem(task, example, worked, steps)
-        if problem:  # the bench's own demonstrations must pass the check ABO applies to the optimizer's
-            raise SystemExit(f"{task_spec} {name}: the demonstration fails ABO's check: {problem}")
-        candidate = Candidate(f"hand-{name}", procedure_text(task, steps), None, 0, "hand",
-                              demos=(Message("user", example.input), Message("assistant", worked)), style="turns")
-        prompts[name] = (candidate, len(steps), example.target)
+    for name, (steps, *demo_spec) in PROCEDURES[task_spec].items():
+        worked_examples = demo_spec[0] if len(demo_spec) == 1 else [tuple(demo_spec)]
+        demos: list[Message] = []
+        for index, worked in worked_examples:
+            example = split.train[index]
+            problem = demo_problem(task, example, worked, steps)
+            if problem:  # the bench's own demonstrations must pass the check ABO applies to the optimizer's
+                raise SystemExit(f"{task_spec} {name}: the demonstration fails ABO's check: {problem}")
+            demos += [Message("user", example.input), Message("assistant", worked)]
+        candidate = Candidate(f"hand-{name}", procedure_text(task, steps), None, 0, "hand", demos=tuple(demos),
+                              style="turns")
+        # With several demonstrations answering differently, copying "the" demonstration's answer is not defined.
+        answers = {split.train[index].target for index, _ in worked_examples}
+        prompts[name] = (candidate, len(steps), answers.pop() if len(answers) == 1 else None)
     rows = {}
     async with ModelPool(cache=ResponseCache(default_cache_path())) as pool:
         evaluator = Evaluator(task, pool.lm(target, "target"),
@@ -80,6 +115,8 @@ async def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
             answers = Counter(r.answer for r in result.records)
             top, top_n = answers.most_common(1)[0]
             rows[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95,
+                          # Accuracy over what the same answers shuffled across the inputs get: 0 for guessing.
+                          "kappa": round(chance_corrected(result.summary.accuracy, result.summary.answer_chance), 3),
                           "commonest_answer": top, "commonest_share": round(top_n / result.summary.n, 3),
                           "followed_steps": (round(sum(adherence(r.output, n_steps).followed for r in result.records)
                                                    / result.summary.n, 3) if n_steps else None),
@@ -104,13 +141,15 @@ def main() -> None:
         raise SystemExit(f"no hand-written procedures for {', '.join(unknown)}: use one of {', '.join(PROCEDURES)}")
     results = {t: asyncio.run(score(t, args.data_dir, args.target, args.seed)) for t in args.tasks}
     lines = [f"Target `{args.target}`, quick preset's test split (seed {args.seed}); each procedure with one "
-             "hand-written demonstration shown as chat turns (passing ABO's demonstration check).", "",
-             "| task | prompt | test | 95 % CI | followed every step | commonest answer | demo's answer given |",
-             "|---|---|---|---|---|---|---|"]
+             "hand-written demonstration (two for '-two-demos') shown as chat turns, passing ABO's demonstration "
+             "check; kappa: accuracy corrected for the answer frequencies (0: no better than the same answers shuffled "
+             "across the inputs); 'demo's answer given' is left out where the demonstrations answer differently.", "",
+             "| task | prompt | test | 95 % CI | kappa | followed every step | commonest answer | demo's answer given |",
+             "|---|---|---|---|---|---|---|---|"]
     for task, res in results.items():
         for name, r in res["prompts"].items():
             lo, hi = r["ci95"]
-            lines.append(f"| {task} | {name} | {r['test']:.2f} | {lo:.2f}-{hi:.2f} | "
+            lines.append(f"| {task} | {name} | {r['test']:.2f} | {lo:.2f}-{hi:.2f} | {r['kappa']:+.2f} | "
                          f"{'-' if r['followed_steps'] is None else format(r['followed_steps'], '.0%')} | "
                          f"{r['commonest_answer']} ({r['commonest_share']:.0%}) | "
                          f"{'-' if r['demo_answer_share'] is None else format(r['demo_answer_share'], '.0%')} |")
