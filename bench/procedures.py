@@ -86,16 +86,21 @@ PROCEDURES: dict[str, dict[str, tuple]] = {
 }
 
 
+def worked_examples(entry: tuple) -> list[tuple[int, str]]:
+    """(train index, worked output) of each demonstration of a PROCEDURES entry, in the order they are shown."""
+    _, *demo_spec = entry
+    return list(demo_spec[0]) if len(demo_spec) == 1 else [(demo_spec[0], demo_spec[1])]
+
+
 async def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
     settings = preset("quick")
     task = load_task(task_spec, data_dir=data_dir)
     split = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=seed)
     gold = Counter(e.target for e in split.test)
     prompts: dict[str, tuple[object, int, str | None]] = {"instruction": (InstructionPrompt(task.instruction), 0, None)}
-    for name, (steps, *demo_spec) in PROCEDURES[task_spec].items():
-        worked_examples = demo_spec[0] if len(demo_spec) == 1 else [tuple(demo_spec)]
-        demos: list[Message] = []
-        for index, worked in worked_examples:
+    for name, entry in PROCEDURES[task_spec].items():
+        steps, demos = entry[0], []
+        for index, worked in worked_examples(entry):
             example = split.train[index]
             problem = demo_problem(task, example, worked, steps)
             if problem:  # the bench's own demonstrations must pass the check ABO applies to the optimizer's
@@ -104,7 +109,7 @@ async def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
         candidate = Candidate(f"hand-{name}", procedure_text(task, steps), None, 0, "hand", demos=tuple(demos),
                               style="turns")
         # With several demonstrations answering differently, copying "the" demonstration's answer is not defined.
-        answers = {split.train[index].target for index, _ in worked_examples}
+        answers = {split.train[index].target for index, _ in worked_examples(entry)}
         prompts[name] = (candidate, len(steps), answers.pop() if len(answers) == 1 else None)
     rows = {}
     async with ModelPool(cache=ResponseCache(default_cache_path())) as pool:

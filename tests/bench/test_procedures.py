@@ -12,11 +12,16 @@ from tests.bench.helpers import load_bench
 
 @pytest.mark.data
 def test_hand_demonstrations_pass_abo_check(data_dir):
-    procedures = load_bench("procedures").PROCEDURES
+    bench = load_bench("procedures")
+    procedures = bench.PROCEDURES
     settings = preset("quick")
     for task_spec, prompts in procedures.items():
         task = load_task(task_spec, data_dir=data_dir)
         train = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=0).train
-        for name, (steps, index, worked) in prompts.items():
-            assert demo_problem(task, train[index], worked, steps) is None, (task_spec, name)
-            assert worked.rstrip().endswith(f"Answer: {train[index].target}"), (task_spec, name)
+        for name, entry in prompts.items():
+            for index, worked in bench.worked_examples(entry):
+                assert demo_problem(task, train[index], worked, entry[0]) is None, (task_spec, name)
+                assert worked.rstrip().endswith(f"Answer: {train[index].target}"), (task_spec, name)
+        if task_spec == "bbh:navigate":  # the copying control: two demonstrations that answer differently
+            two = bench.worked_examples(prompts["signed-totals-two-demos"])
+            assert len({train[index].target for index, _ in two}) == 2
