@@ -13,6 +13,7 @@ from rich.text import Text
 
 from behavopt.cli.common import err_console, open_cache, user_errors
 from behavopt.optimizers.methods import METHOD_NAMES
+from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.run import RunSpec, run_optimization
 from behavopt.optimizers.settings import preset as settings_preset
 
@@ -107,10 +108,24 @@ def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Pa
           f"[{i_lo:.2f}, {i_hi:.2f}]")
     print(f"  best prompt ({result.best_candidate}): dev {result.best_dev_score:.3f}  test "
           f"{result.best_test_score:.3f} [{b_lo:.2f}, {b_hi:.2f}]   (test n={result.test_size})")
-    for split, gain, chance_gain in result.label_shifts():
-        print(f"  label shift on {split}: the gain {gain:+.3f} is no more than the {chance_gain:+.3f} that the best "
-              "prompt's answer frequencies alone give (answer_chance in result.json): it gives the commoner gold "
-              "answer more often rather than solving more examples")
+    for line in caveats(result):
+        print("  " + line)
     print(f"  stopped: {result.stop_reason}; LM calls target {u['target'].get('calls', 0)}, optimizer "
           f"{u['optimizer'].get('calls', 0)}; {u['wall_s']:.0f}s")
     print(f"  result: {Path(result.run_dir) / 'result.json'}  best prompt: {Path(result.run_dir) / 'best_prompt.txt'}")
+
+
+def caveats(result: OptimizationResult) -> list[str]:
+    """What the scores alone hide: a gain that only moves the target toward the commoner gold answer, and a target
+    that copies its demonstration's answer."""
+    lines = [f"label shift on {split}: the gain {gain:+.3f} is no more than the {chance_gain:+.3f} that the best "
+             "prompt's answer frequencies alone give (answer_chance in result.json): it gives the commoner gold "
+             "answer more often rather than solving more examples"
+             for split, gain, chance_gain in result.label_shifts()]
+    copying = result.demo_copying()
+    if copying:
+        answer, share, gold = copying
+        lines.append(f"demonstration copied?: the target gives the demonstration's own answer {answer!r} to "
+                     f"{share:.0%} of dev inputs, where {gold:.0%} have it: it may copy the worked example rather "
+                     "than follow the steps (demo_answer_share in result.json)")
+    return lines
