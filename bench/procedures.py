@@ -56,6 +56,13 @@ PROCEDURES: dict[str, dict[str, tuple]] = {
              "Write the last number."],
             23, "Step 1: fruits\nStep 2: nectarines (two), strawberry, peach, grape\nStep 3: 1 nectarine, "
                 "2 nectarine, 3 strawberry, 4 peach, 5 grape\nStep 4: 5\nAnswer: 5"),
+        # list-then-add with a second demonstration of another answer: does copying the one answer (5) go away?
+        "list-then-add-two-demos": (
+            ["List each item of the kind the question asks about, one per line, with its quantity in parentheses.",
+             "Add the quantities in parentheses, writing the sum."],
+            [(23, "Step 1: nectarines (2), strawberry (1), peach (1), grape (1)\nStep 2: 2 + 1 + 1 + 1 = 5\nAnswer: 5"),
+             (22, "Step 1: banana (1), raspberries (2), blackberries (3), apple (1), orange (1)\n"
+                  "Step 2: 1 + 2 + 3 + 1 + 1 = 8\nAnswer: 8")]),
     },
     # Navigate: Qwen-0.5B answers "No" to every question with the instruction. Two ways to track where you are, one
     # demonstrated on a "Yes" example and one on a "No" example, so copying the demonstration's answer shows.
