@@ -55,3 +55,8 @@ def test_half_the_runs_on_one_answer_is_not_mostly():
     runs = (RunAnswers("a", "No", ONE_ANSWER_SHARE, 0.0), RunAnswers("b", "No", 0.6, 0.3))
     assert AnswerSpread(runs).one_answer_runs == 1 and not AnswerSpread(runs).mostly_one_answer
     assert AnswerSpread(()).text() == "no finished runs" and not AnswerSpread(()).mostly_one_answer
+
+
+def test_unparsed_answers_are_named_as_such():
+    runs = (RunAnswers("a", None, 1.0, None), RunAnswers("b", None, 0.95, None))
+    assert "the commonest test answer is no parsed answer in 2 of them" in AnswerSpread(runs).text()

@@ -49,7 +49,8 @@ class AnswerSpread:
         mean_share = sum(r.share for r in self.runs) / len(self.runs)
         kappas = [r.kappa for r in self.runs if r.kappa is not None]
         kappa = f", mean chance-corrected accuracy (kappa) {sum(kappas) / len(kappas):+.2f}" if kappas else ""
-        out = (f"under the best prompts of {len(self.runs)} runs the commonest test answer is {commonest!r} in "
+        named = "no parsed answer" if commonest is None else repr(commonest)
+        out = (f"under the best prompts of {len(self.runs)} runs the commonest test answer is {named} in "
                f"{n} of them, taking {mean_share:.0%} of a run's answers on average{kappa}; "
                f"{self.one_answer_runs} of {len(self.runs)} runs give one answer to at least "
                f"{ONE_ANSWER_SHARE:.0%} of inputs")
