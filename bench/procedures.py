@@ -32,6 +32,16 @@ from behavopt.tasks import load_task
 
 RESULTS = Path(__file__).parent / "results"
 
+# Steps and worked outputs that a one-demonstration entry and its two-demonstration variant share.
+LIST_THEN_ADD = ["List each item of the kind the question asks about, one per line, with its quantity in parentheses.",
+                 "Add the quantities in parentheses, writing the sum."]
+LIST_THEN_ADD_5 = "Step 1: nectarines (2), strawberry (1), peach (1), grape (1)\nStep 2: 2 + 1 + 1 + 1 = 5\nAnswer: 5"
+SIGNED_TOTALS = ["Write every move as a signed number of steps on two axes: forward +F, backward -F, right +R, left -R "
+                 "(after a turn, write the move in the directions you faced at the start).",
+                 "Add the F numbers and, separately, the R numbers.",
+                 "Write Yes if both totals are 0, otherwise No."]
+SIGNED_TOTALS_YES = "Step 1: -7 F, +6 F, -6 F, +7 F\nStep 2: F: -7 + 6 - 6 + 7 = 0; R: 0\nStep 3: Yes\nAnswer: Yes"
+
 # Per task: name -> (steps, the train example worked through (its index in the quick split), the worked output), or
 # (steps, [(index, worked output), ...]) for several demonstrations, shown as turns in that order.
 # The object_counting procedures each break the count down differently: list then add, a running total, and one
@@ -39,9 +49,7 @@ RESULTS = Path(__file__).parent / "results"
 PROCEDURES: dict[str, dict[str, tuple]] = {
     "bbh:object_counting": {
         "list-then-add": (
-            ["List each item of the kind the question asks about, one per line, with its quantity in parentheses.",
-             "Add the quantities in parentheses, writing the sum."],
-            23, "Step 1: nectarines (2), strawberry (1), peach (1), grape (1)\nStep 2: 2 + 1 + 1 + 1 = 5\nAnswer: 5"),
+            LIST_THEN_ADD, 23, LIST_THEN_ADD_5),
         "running-total": (
             ["Write the kind of thing the question asks about.",
              "Go through the items in order; for each one of that kind, write the item and the running total so far.",
@@ -58,9 +66,8 @@ PROCEDURES: dict[str, dict[str, tuple]] = {
                 "2 nectarine, 3 strawberry, 4 peach, 5 grape\nStep 4: 5\nAnswer: 5"),
         # list-then-add with a second demonstration of another answer: does copying the one answer (5) go away?
         "list-then-add-two-demos": (
-            ["List each item of the kind the question asks about, one per line, with its quantity in parentheses.",
-             "Add the quantities in parentheses, writing the sum."],
-            [(23, "Step 1: nectarines (2), strawberry (1), peach (1), grape (1)\nStep 2: 2 + 1 + 1 + 1 = 5\nAnswer: 5"),
+            LIST_THEN_ADD,
+            [(23, LIST_THEN_ADD_5),
              (22, "Step 1: banana (1), raspberries (2), blackberries (3), apple (1), orange (1)\n"
                   "Step 2: 1 + 2 + 3 + 1 + 1 = 8\nAnswer: 8")]),
     },
@@ -68,11 +75,7 @@ PROCEDURES: dict[str, dict[str, tuple]] = {
     # demonstrated on a "Yes" example and one on a "No" example, so copying the demonstration's answer shows.
     "bbh:navigate": {
         "signed-totals": (
-            ["Write every move as a signed number of steps on two axes: forward +F, backward -F, right +R, left -R "
-             "(after a turn, write the move in the directions you faced at the start).",
-             "Add the F numbers and, separately, the R numbers.",
-             "Write Yes if both totals are 0, otherwise No."],
-            1, "Step 1: -7 F, +6 F, -6 F, +7 F\nStep 2: F: -7 + 6 - 6 + 7 = 0; R: 0\nStep 3: Yes\nAnswer: Yes"),
+            SIGNED_TOTALS, 1, SIGNED_TOTALS_YES),
         "position-per-line": (
             ["Start at (0, 0) facing forward; after each instruction write the position (right, forward) and the "
              "way you face.",
@@ -83,12 +86,9 @@ PROCEDURES: dict[str, dict[str, tuple]] = {
                "backward\nStep 2: (0, 15)\nStep 3: No\nAnswer: No"),
         # The same with a second demonstration answering the other way: does the target still copy one answer?
         "signed-totals-two-demos": (
-            ["Write every move as a signed number of steps on two axes: forward +F, backward -F, right +R, left -R "
-             "(after a turn, write the move in the directions you faced at the start).",
-             "Add the F numbers and, separately, the R numbers.",
-             "Write Yes if both totals are 0, otherwise No."],
+            SIGNED_TOTALS,
             [(9, "Step 1: +8 F, -5 F, -5 R, +5 F\nStep 2: F: 8 - 5 + 5 = 8; R: -5\nStep 3: No\nAnswer: No"),
-             (1, "Step 1: -7 F, +6 F, -6 F, +7 F\nStep 2: F: -7 + 6 - 6 + 7 = 0; R: 0\nStep 3: Yes\nAnswer: Yes")]),
+             (1, SIGNED_TOTALS_YES)]),
     },
 }
 
@@ -156,7 +156,8 @@ def main() -> None:
              "hand-written demonstration (two for '-two-demos') shown as chat turns, passing ABO's demonstration "
              "check; kappa: accuracy corrected for the answer frequencies (0: no better than the same answers shuffled "
              "across the inputs); 'demo's answer given' is left out where the demonstrations answer differently.", "",
-             "| task | prompt | test | 95 % CI | kappa | followed every step | commonest answer | demo's answer given |",
+             "| task | prompt | test | 95 % CI | kappa | followed every step | commonest answer "
+             "| demo's answer given |",
              "|---|---|---|---|---|---|---|---|"]
     for task, res in results.items():
         for name, r in res["prompts"].items():
