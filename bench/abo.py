@@ -30,6 +30,8 @@ from behavopt.paths import default_cache_path
 from behavopt.tasks import load_task
 
 RESULTS = Path(__file__).parent / "results"
+# Each optimization run the table draws on: its method and the options that set it apart.
+RUNS = {"apo": ("apo", {}), "abo": ("abo", {}), "abo-no-demo": ("abo", {"abo_demo": False})}
 TASKS = ["bbh:object_counting", "bbh:navigate", "bbh:snarks", "bigbench:question_selection"]
 
 
@@ -104,6 +106,28 @@ def best_by_dev_kappa(run_dir: Path, task, step: int) -> Candidate | None:
     return best
 
 
+def prompts_to_score(task, runs: dict[str, Path], shots: str | None) -> dict[str, object]:
+    """The table's columns for one task: the baselines, and the picks from each optimization run that was made (a
+    column whose run was left out is absent)."""
+    prompts: dict[str, object] = {"zero-shot": InstructionPrompt(task.instruction),
+                                  "zero-shot CoT": InstructionPrompt(task.instruction + " Let's think step by step.")}
+    if shots:
+        prompts["few-shot CoT"] = InstructionPrompt(f"{shots}\n\n{task.instruction}")
+    if "apo" in runs:
+        apo = json.loads((runs["apo"] / "result.json").read_text())
+        prompts["APO-best"] = InstructionPrompt(apo["best_prompt"])
+        prompts["APO by dev kappa"] = best_by_dev_kappa(runs["apo"], task, 99)
+    if "abo" in runs:
+        prompts["ABO by dev kappa (step 2)"] = best_by_dev_kappa(runs["abo"], task, 2)
+    for label, name, step, only in (("ABO step 1", "abo", 1, False), ("ABO step 2", "abo", 2, False),
+                                    ("ABO no demo (step 2)", "abo-no-demo", 2, False),
+                                    ("best ABO procedure (step 2)", "abo", 2, True),
+                                    ("best no-demo procedure (step 2)", "abo-no-demo", 2, True)):
+        if name in runs:
+            prompts[label] = best_up_to(runs[name], step, only)
+    return {label: p for label, p in prompts.items() if p is not None}
+
+
 def _top_share(counts: dict[str, int]) -> str:
     answer, k = max(counts.items(), key=lambda kv: kv[1])
     return f"{answer} {k / sum(counts.values()):.0%}"
@@ -171,6 +195,8 @@ def main() -> None:
     ap.add_argument("--preset", default="quick")
     ap.add_argument("--max-calls", type=int, default=1200, help="the same LM-call budget for APO and ABO")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS),
+                    help="which optimization runs to make; columns that need a run left out are shown as '-'")
     ap.add_argument("--tag", default="abo-bench",
                     help="names the run directories and, other than the default, the result files, so a re-run "
                          "after a method change keeps the earlier runs and table")
@@ -179,8 +205,8 @@ def main() -> None:
     rows = []
     for task_spec in args.tasks:
         runs = {}
-        for name, method, extra in (("apo", "apo", {}), ("abo", "abo", {}),
-                                    ("abo-no-demo", "abo", {"abo_demo": False})):
+        for name in args.runs:
+            method, extra = RUNS[name]
             out = RESULTS / "runs" / f"{args.tag}-{task_spec.replace(':', '_')}-{name}-s{args.seed}"
             if not (out / "result.json").is_file():
                 start = time.time()
@@ -190,23 +216,7 @@ def main() -> None:
                 print(f"  {task_spec} {name}: {time.time() - start:.0f}s", flush=True)
             runs[name] = out
         task = load_task(task_spec, data_dir=args.data_dir)
-        prompts: dict[str, object] = {"zero-shot": InstructionPrompt(task.instruction),
-                                      "zero-shot CoT": InstructionPrompt(task.instruction + " Let's think step by step.")}
-        shots = few_shot_cot(args.data_dir, task_spec)
-        if shots:
-            prompts["few-shot CoT"] = InstructionPrompt(f"{shots}\n\n{task.instruction}")
-        apo = json.loads((runs["apo"] / "result.json").read_text())
-        prompts["APO-best"] = InstructionPrompt(apo["best_prompt"])
-        kappa_picks = {"APO by dev kappa": best_by_dev_kappa(runs["apo"], task, 99),
-                       "ABO by dev kappa (step 2)": best_by_dev_kappa(runs["abo"], task, 2)}
-        for label, run, step, only in (("ABO step 1", runs["abo"], 1, False), ("ABO step 2", runs["abo"], 2, False),
-                                       ("ABO no demo (step 2)", runs["abo-no-demo"], 2, False),
-                                       ("best ABO procedure (step 2)", runs["abo"], 2, True),
-                                       ("best no-demo procedure (step 2)", runs["abo-no-demo"], 2, True)):
-            cand = best_up_to(run, step, only)
-            if cand is not None:
-                prompts[label] = cand
-        prompts |= {label: cand for label, cand in kappa_picks.items() if cand is not None}
+        prompts = prompts_to_score(task, runs, few_shot_cot(args.data_dir, task_spec))
         scores, gold = asyncio.run(score_prompts(task_spec, args.data_dir, args.target, prompts, args.seed, settings))
         usage = {name: json.loads((run / "result.json").read_text())["usage"] for name, run in runs.items()}
         dev = {name: json.loads((run / "checkpoint.json").read_text())["dev_scores"] for name, run in runs.items()}
