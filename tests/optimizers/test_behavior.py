@@ -260,3 +260,42 @@ def test_a_labelled_sub_step_that_is_another_step_stays_where_it_is():
     assert splice_refinement(COMPARE_STEPS, 3, kept) == COMPARE_STEPS[:2] + kept + COMPARE_STEPS[3:]
     # Nothing left once the other steps are removed: nothing was broken down.
     assert splice_refinement(COMPARE_STEPS, 3, without_other_steps([COMPARE_STEPS[3]], COMPARE_STEPS, 3)) is None
+
+
+# A real Qwen-1.5B reply (BBH object_counting, Qwen-1.5B target): asked for the sub-steps of step 4, it worked the
+# whole procedure on one example, then labelled the sub-steps "Step 4.1:" and "Step 4.2:".
+DOTTED_REPLY = """Step 1: Identify the question
+- The question asks how many musical instruments are mentioned in the input.
+
+Step 4: Compare the count with the question
+- The count of 4 instruments does not match the question's requirement of 11 instruments.
+
+Step 5: Provide the answer
+- The correct answer is "There are 4 musical instruments."
+
+Here's the refined step 4 with two sub-steps:
+
+Step 4: Compare the count with the question
+- Step 4.1: Determine the count of items in the input.
+- Step 4.2: Check if the count matches the question's requirements.
+
+Step 4.1: Determine the count of items in the input
+- The input states: "There are 4 musical instruments."
+
+Step 4.2: Check if the count matches the question's requirements
+- Since the input contains 4 items and the question requires 11 items, the count does not match.
+
+Step 5: Provide the answer"""
+DOTTED_STEPS = ["Identify the question", "List the items mentioned in the input", "Count the number of items",
+                "Compare the count with the question", "Provide the answer"]
+
+
+def test_dotted_sub_step_labels_are_not_steps():
+    assert parse_procedure("Step 1: a\nStep 1.1: a one\n2.1 b one\n2. b") == ["a", "b"]
+    # Read as steps, "Step 4.1:" became a step "1: Determine ..." after the answer step; now the reply is not a
+    # whole procedure, and its labelled sub-steps replace step 4.
+    assert splice_refinement(DOTTED_STEPS, 4, parse_procedure(DOTTED_REPLY)) is None
+    subs = without_other_steps(lettered_sub_steps(DOTTED_REPLY, 4), DOTTED_STEPS, 4)
+    assert splice_refinement(DOTTED_STEPS, 4, subs) == DOTTED_STEPS[:3] + [
+        "Determine the count of items in the input", "Check if the count matches the question's requirements",
+        "Provide the answer"]

@@ -15,8 +15,11 @@ _STEP_WORD = r"^\s*[*#>\s]*step\s*"  # markdown (bold, heading, quote) may come 
 _STEP_SEP = r"\s*(?:\*\*)?\s*[:.)\-–]\s*(?:\*\*)?\s*"
 # "Step 3: ...", "**Step 3.** ...", "step 3 - ..."
 _STEP_LINE = re.compile(_STEP_WORD + r"(\d+)" + _STEP_SEP + r"(.*)$", re.I)
-# Procedure lines as an optimizer writes them: "Step 1: ...", "1. ...", "1) ..."
-_PROC_LINE = re.compile(r"(?:" + _STEP_WORD + r"(\d+)\s*[:.)\-–]|^\s*(\d+)\s*[.)])\s*(?:\*\*)?\s*(.+?)\s*$", re.I)
+# Procedure lines as an optimizer writes them: "Step 1: ...", "1. ...", "1) ...". A sub-step label ("Step 4.1: ...",
+# "4.1 ...") is not a step: read as one, Qwen-1.5B's "Step 4.1: Determine the count" became a step "1: Determine the
+# count" at the end of the procedure, after its answer step (BBH object_counting, a Qwen-1.5B target).
+_PROC_LINE = re.compile(r"(?:" + _STEP_WORD + r"(\d+)\s*[:.)\-–]|^\s*(\d+)\s*[.)])(?!\d)\s*(?:\*\*)?\s*(.+?)\s*$",
+                        re.I)
 _SUB_LABEL = re.compile(r"^sub-?step\s*[\d.]*\s*[:.)\-–]\s*", re.I)
 _ANSWER_LINE = re.compile(r"^\s*[*#>\s]*(?:final\s+)?answer\s*[:\-]", re.I)
 
