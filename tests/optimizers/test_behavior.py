@@ -1,7 +1,7 @@
 import pytest
 
 from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, bullets_under_step, clean_demo, demo_problem,
-                                          lettered_sub_steps, parse_procedure, parse_step_output, procedure_problem,
+                                          last_number, lettered_sub_steps, parse_procedure, parse_step_output, procedure_problem,
                                           procedure_text, splice_refinement, step_table, without_other_steps)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
@@ -65,6 +65,22 @@ def test_demo_check_refuses_repeated_extra_and_restated_steps():
     # The last step's result is the answer line, and "Step 4: Answer: 3" is the answer line, not an extra step.
     last_restated = "Step 1: violin, two pianos\nStep 2: 1 + 2 = 3\nStep 3: Give the total.\nStep 4: Answer: 3"
     assert demo_problem(task, ex, last_restated, steps) is None
+
+
+def test_demo_check_requires_a_numeric_answer_to_be_worked_out():
+    task = load_task("demo:object-counting")
+    ex = Example(id="e", input="I have four nectarines, three bananas and a peach. How many fruits do I have?",
+                 target="8")
+    steps = ["List the objects.", "Count the objects listed.", "Compare the count to the number asked for."]
+    # The real case (Qwen-1.5B, BBH object_counting): the gold number appears from nowhere after a count of 3.
+    leaked = ("Step 1: nectarines, bananas, a peach\nStep 2: There are 3 objects.\n"
+              "Step 3: The question asks for the total number of fruits, which is 8. There are 3 objects.\nAnswer: 8")
+    assert demo_problem(task, ex, leaked, steps) == "the steps work out 3, not the answer 8"
+    worked = "Step 1: four nectarines, three bananas, a peach\nStep 2: 4 + 3 + 1 = 8\nStep 3: 8 fruits\nAnswer: 8"
+    assert demo_problem(task, ex, worked, steps) is None
+    no_number = "Step 1: nectarines, bananas, a peach\nStep 2: eight\nStep 3: the same\nAnswer: 8"
+    assert demo_problem(task, ex, no_number, steps) == "the steps work out no number, not the answer 8"
+    assert last_number("a total of 1,250 items, 3.5 each,") == "3.5" and last_number("1,250.") == "1,250"
 
 
 def test_clean_demo_drops_chatter():

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from behavopt.tasks.answers import answer_format
-from behavopt.tasks.types import Example, Task
+from behavopt.tasks.types import AnswerType, Example, Task
 
 # The parts of a step label, shared by every pattern that reads one: "Step", its number, then a separator.
 _STEP_WORD = r"^\s*[*#>\s]*step\s*"  # markdown (bold, heading, quote) may come before it
@@ -252,7 +252,10 @@ def demo_problem(task: Task, example: Example, output: str, steps: list[str]) ->
     """Why a demonstration cannot be shown (None when it can): it must write every step once, in order, with that
     step's result for this input, and reach the gold answer, or the target learns a wrong behaviour from it. Seen in
     Qwen-1.5B's demonstrations on BBH, which Qwen-0.5B then copied: steps 1-6 restated word for word and steps 4-6
-    written again with their results; the whole procedure written six times over."""
+    written again with their results; the whole procedure written six times over. A numeric answer must be worked
+    out: the last number the steps write is the answer. Given the gold answer, Qwen-1.5B counted 9 fruits in step 3,
+    then wrote "the total number of fruits, which is 13" (the gold) in step 4; a Qwen-1.5B target shown it answered 13
+    to 11 of 25 dev questions (dev 0.20, the instruction 0.52; BBH object_counting)."""
     parsed = parse_step_output(output)
     adh = parsed_adherence(parsed, len(steps))
     if not all(adh.present):
@@ -276,7 +279,27 @@ def demo_problem(task: Task, example: Example, output: str, steps: list[str]) ->
     answer, correct = task.is_correct(output, example)
     if not correct:
         return f"reaches {answer!r}, not the gold answer {example.target!r}"
+    if task.answer_type is AnswerType.NUMBER:
+        worked = last_number(" ".join(text for _, text in written))
+        if worked is None or not _same_number(worked, example.target):
+            return f"the steps work out {worked or 'no number'}, not the answer {example.target}"
     return None
+
+
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def last_number(text: str) -> str | None:
+    """The last number written in `text` ("1,250" and "3.5" whole), or None."""
+    found = _NUMBER.findall(text)
+    return found[-1].rstrip(",") if found else None
+
+
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return float(a.replace(",", "")) == float(b.replace(",", ""))
+    except ValueError:
+        return False
 
 
 def clean_demo(output: str) -> str:
