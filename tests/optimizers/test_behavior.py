@@ -162,7 +162,11 @@ def test_procedure_problem_catches_the_correct_answer_by_other_names():
         "step 2 refers to the correct answer, which the model never sees"
     assert procedure_problem(["Count each item.", "Compare the total count to the answer given in the example or "
                               "problem statement."], ex) == "step 2 refers to the correct answer, which the model never sees"
+    assert procedure_problem(["Count the objects mentioned in the question",
+                              "Compare the count with the answer given"], ex) == \
+        "step 2 refers to the correct answer, which the model never sees"
     assert procedure_problem(["Count the given items.", "Write the total count."], ex) is None
+    assert procedure_problem(["Count the items.", "Check the answer given by your count."], ex) is None
 
 
 # ---- refinement: the failing step is replaced by its sub-steps -----------------------------------------------------

@@ -39,9 +39,10 @@ def parse_procedure(text: str) -> list[str]:
 
 # "the correct answer", and the same by other names: "Check if the sum equals the expected total." (Qwen-1.5B
 # refining an object counting step), "Compare the total count to the answer given in the example or problem
-# statement." (an initial Qwen-1.5B procedure, same task).
+# statement." (an initial Qwen-1.5B procedure, same task), "Compare the count with the answer given" (the same, with a
+# Qwen-1.5B target).
 _GOLD_WORDS = re.compile(r"\b(?:(?:correct|expected|gold)\s+(?:answer|total|result|count|output|label)"
-                         r"|(?:given|provided)\s+answer|answer\s+(?:given|provided)\s+in\b)", re.I)
+                         r"|(?:given|provided)\s+answer|answer\s+(?:given|provided)(?:\s+in\b|[\s.]*$))", re.I)
 COPY_WORDS = 6  # this many consecutive words of an example's input in a step: the step solves that example
 # This many of one example's rarer words (in at most half of the inputs) in a step: the step lists that example's
 # items ("The musical instruments are flute, piano, trombone, violin, ...") rather than a way to find them.
