@@ -30,11 +30,16 @@ def fake_run(path: Path, task, dev_scores: dict[str, float], steps: dict[str, li
     return path
 
 
+def abo_run(tmp_path: Path, task, dev_scores: list[float]) -> Path:
+    """An ABO run: the instruction (c0000, step 0), then procedures c0001 (step 1) and c0002 (step 2)."""
+    return fake_run(tmp_path / "abo", task, {f"c{i:04d}": s for i, s in enumerate(dev_scores)},
+                    {"c0001": ["a", "b"], "c0002": ["a", "b", "c"]})
+
+
 def test_columns_follow_the_runs_made(tmp_path):
     bench = load_bench("abo")
     task = make_task()
-    abo = fake_run(tmp_path / "abo", task, {"c0000": 0.5, "c0001": 0.75, "c0002": 0.25},
-                   {"c0001": ["a", "b"], "c0002": ["a", "b", "c"]})
+    abo = abo_run(tmp_path, task, [0.5, 0.75, 0.25])
     only_abo = bench.prompts_to_score(task, {"abo": abo}, shots=None)
     assert set(only_abo) == {"zero-shot", "zero-shot CoT", "ABO step 1", "ABO step 2", "best ABO procedure (step 2)",
                              "ABO by dev kappa (step 2)"}
@@ -48,11 +53,8 @@ def test_columns_follow_the_runs_made(tmp_path):
 
 
 def test_step_one_pick_ignores_later_candidates(tmp_path):
-    bench = load_bench("abo")
     task = make_task()
-    abo = fake_run(tmp_path / "abo", task, {"c0000": 0.5, "c0001": 0.25, "c0002": 1.0},
-                   {"c0001": ["a", "b"], "c0002": ["a", "b", "c"]})
-    picks = bench.prompts_to_score(task, {"abo": abo}, shots=None)
+    picks = load_bench("abo").prompts_to_score(task, {"abo": abo_run(tmp_path, task, [0.5, 0.25, 1.0])}, shots=None)
     # c0001 was made at step 1 and is below the instruction on dev: ABO step 1 is the instruction.
     assert picks["ABO step 1"].id == "c0000" and picks["ABO step 2"].id == "c0002"
     assert picks["best ABO procedure (step 2)"].id == "c0002"
