@@ -1,7 +1,7 @@
 import pytest
 
 from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, bullets_under_step, clean_demo, demo_problem,
-                                          last_number, lettered_sub_steps, parse_procedure, parse_step_output, procedure_problem,
+                                          lettered_sub_steps, parse_procedure, parse_step_output, procedure_problem,
                                           procedure_text, splice_refinement, step_table, without_other_steps)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
@@ -78,9 +78,10 @@ def test_demo_check_requires_a_numeric_answer_to_be_worked_out():
     assert demo_problem(task, ex, leaked, steps) == "the steps work out 3, not the answer 8"
     worked = "Step 1: four nectarines, three bananas, a peach\nStep 2: 4 + 3 + 1 = 8\nStep 3: 8 fruits\nAnswer: 8"
     assert demo_problem(task, ex, worked, steps) is None
-    no_number = "Step 1: nectarines, bananas, a peach\nStep 2: eight\nStep 3: the same\nAnswer: 8"
+    no_number = "Step 1: nectarines, bananas, a peach\nStep 2: several\nStep 3: the same\nAnswer: 8"
     assert demo_problem(task, ex, no_number, steps) == "the steps work out no number, not the answer 8"
-    assert last_number("a total of 1,250 items, 3.5 each,") == "3.5" and last_number("1,250.") == "1,250"
+    in_words = "Step 1: nectarines, bananas, a peach\nStep 2: four, three and one\nStep 3: eight\nAnswer: 8"
+    assert demo_problem(task, ex, in_words, steps) is None
 
 
 def test_clean_demo_drops_chatter():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from behavopt.tasks.answers import (answer_format, answer_lines, choice_match, compact_match, exact_match,
-                                    extract_choice, extract_number, extract_text, extractor_for, metric_for,
+                                    extract_choice, extract_number, extract_text, extractor_for, last_number, metric_for,
                                     normalize, number_match, to_number, token_sequence_match, token_set_match)
 from behavopt.tasks.types import AnswerType, Example
 
@@ -91,6 +91,13 @@ def test_extract_number(output: str, number: str) -> None:
 @pytest.mark.parametrize("output", ["", "   ", "I don't know.", "Answer: none"])
 def test_extract_number_none(output: str) -> None:
     assert extract_number(output, NUMBER) is None
+
+
+def test_last_number_reads_every_number_form() -> None:
+    assert last_number("a total of 1,250 items, 3.5 each") == "3.5"
+    assert last_number("four, three and one make eight") == "8"  # number words where no digit is written
+    assert last_number("**1,250**.") == "1250"
+    assert last_number("no count here") is None
 
 
 @pytest.mark.parametrize("answer, ok", [("8", True), ("8.0", True), ("8.0000001", True), ("08", True),

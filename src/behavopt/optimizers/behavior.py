@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from behavopt.tasks.answers import answer_format
+from behavopt.tasks.answers import answer_format, last_number, number_match
 from behavopt.tasks.types import AnswerType, Example, Task
 
 # The parts of a step label, shared by every pattern that reads one: "Step", its number, then a separator.
@@ -281,26 +281,10 @@ def demo_problem(task: Task, example: Example, output: str, steps: list[str]) ->
     if not correct:
         return f"reaches {answer!r}, not the gold answer {example.target!r}"
     if task.answer_type is AnswerType.NUMBER:
-        worked = last_number(" ".join(text for _, text in written))
-        if worked is None or not _same_number(worked, example.target):
+        worked = last_number("\n".join(text for _, text in written))
+        if worked is None or not number_match(worked, example):
             return f"the steps work out {worked or 'no number'}, not the answer {example.target}"
     return None
-
-
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-
-
-def last_number(text: str) -> str | None:
-    """The last number written in `text` ("1,250" and "3.5" whole), or None."""
-    found = _NUMBER.findall(text)
-    return found[-1].rstrip(",") if found else None
-
-
-def _same_number(a: str, b: str) -> bool:
-    try:
-        return float(a.replace(",", "")) == float(b.replace(",", ""))
-    except ValueError:
-        return False
 
 
 def clean_demo(output: str) -> str:

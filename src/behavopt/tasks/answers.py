@@ -157,6 +157,12 @@ def _number_in(text: str, *, first: bool) -> float | None:
     return nums[0][1] if first else nums[-1][1]
 
 
+def last_number(text: str) -> str | None:
+    """The last number written in `text` (digits or a number word), formatted as answers are, or None."""
+    value = _number_in(_strip_markdown(text), first=False)
+    return None if value is None else format_number(value)
+
+
 def extract_number(output: str, example: Example | None = None) -> str | None:
     """The number on the last answer line (after its last "=", if any), else the last number in the output."""
     for line in reversed(answer_lines(output)):
@@ -164,8 +170,7 @@ def extract_number(output: str, example: Example | None = None) -> str | None:
         value = _number_in(line.rsplit("=", 1)[-1], first=True)
         if value is not None:
             return format_number(value)
-    value = _number_in(_strip_markdown(output), first=False)
-    return None if value is None else format_number(value)
+    return last_number(output)
 
 
 _LABEL_RE = re.compile(r"^\([A-Z]\)$")
