@@ -158,7 +158,8 @@ def _number_in(text: str, *, first: bool) -> float | None:
 
 
 def last_number(text: str) -> str | None:
-    """The last number written in `text` (digits or a number word), formatted as answers are, or None."""
+    """The last number written in `text` (number words count only where no digit is written), formatted as answers
+    are, or None."""
     value = _number_in(_strip_markdown(text), first=False)
     return None if value is None else format_number(value)
 
