@@ -1,8 +1,9 @@
 import pytest
 
-from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, bullets_under_step, clean_demo, demo_problem,
-                                          lettered_sub_steps, parse_procedure, parse_step_output, procedure_problem,
-                                          procedure_text, splice_refinement, step_table, without_other_steps)
+from behavopt.optimizers.behavior import (MAX_SUB_STEPS, adherence, bullets_under_step, clean_demo,
+                                          demo_length_problem, demo_problem, lettered_sub_steps, parse_procedure,
+                                          parse_step_output, procedure_problem, procedure_text, splice_refinement,
+                                          step_table, without_other_steps)
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
 
@@ -65,6 +66,14 @@ def test_demo_check_refuses_repeated_extra_and_restated_steps():
     # The last step's result is the answer line, and "Step 4: Answer: 3" is the answer line, not an extra step.
     last_restated = "Step 1: violin, two pianos\nStep 2: 1 + 2 = 3\nStep 3: Give the total.\nStep 4: Answer: 3"
     assert demo_problem(task, ex, last_restated, steps) is None
+
+
+def test_demo_length_leaves_the_target_room_to_answer():
+    assert demo_length_problem("x" * 300, 100) is None  # 75 tokens: three quarters of the budget
+    assert demo_length_problem("x" * 301, 100) == (
+        "about 76 tokens long: a target that may write 100 would be cut off before its answer (at most 75)")
+    # The measured case: a 1417-character demonstration under the quick preset's 256 target tokens.
+    assert demo_length_problem("x" * 1417, 256) is not None and demo_length_problem("x" * 652, 256) is None
 
 
 def test_demo_check_requires_a_numeric_answer_to_be_worked_out():

@@ -47,6 +47,21 @@ def test_a_failing_demonstration_is_regenerated_then_the_candidate_dropped(tmp_p
     assert len(h.events("candidate_dropped")) == 3
 
 
+def test_a_demonstration_too_long_for_the_target_budget_is_regenerated(tmp_path):
+    def reply(request):
+        worked = optimizer_answer(request)
+        if kind_of(request) == "abo_demo" and request.sample == 0:  # first try: each step worked at length
+            return worked.replace("done", "done, " + "with a long account of why " * 6)
+        return worked
+
+    h = build(tmp_path, "abo", steps=0, opt_reply=reply, target_max_tokens=40)  # room for a 30-token demonstration
+    h.run()
+    rejected = h.events("demo_rejected")
+    assert len(rejected) == 3 and all("tokens long" in e["reason"] and "at most 30" in e["reason"] for e in rejected)
+    behaviours = [c for c in h.state.candidates.values() if c.origin == "behavior"]
+    assert len(behaviours) == 3 and all(len(c.demos[1].content) <= 30 * 4 for c in behaviours)
+
+
 def test_a_procedure_that_replays_an_example_is_asked_again_then_dropped(tmp_path):
     def reply(request):
         if kind_of(request) == "abo_procedure":

@@ -20,9 +20,9 @@ from typing import Any
 
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
-from behavopt.optimizers.behavior import (adherence, bullets_under_step, clean_demo, demo_problem,
-                                           lettered_sub_steps, parse_procedure, procedure_problem, procedure_text,
-                                           splice_refinement, step_table, without_other_steps)
+from behavopt.optimizers.behavior import (adherence, bullets_under_step, clean_demo, demo_length_problem,
+                                           demo_problem, lettered_sub_steps, parse_procedure, procedure_problem,
+                                           procedure_text, splice_refinement, step_table, without_other_steps)
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
 from behavopt.optimizers.methods.common import render
@@ -64,7 +64,8 @@ class ABO:
                               # A worked example is longer than a prompt; cut short it would fail its check.
                               max_tokens=max(ctx.settings.optimizer_max_tokens, 768))
             output = clean_demo(reply)
-            problem = demo_problem(ctx.task, example, output, steps)
+            problem = (demo_problem(ctx.task, example, output, steps)
+                       or demo_length_problem(output, ctx.settings.target_max_tokens))
             if problem is None:
                 return example, output
             ctx.note("demo_rejected", parent=parent, example=example.id, attempt=attempt, reason=problem)
