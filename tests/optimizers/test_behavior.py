@@ -130,6 +130,11 @@ def test_procedure_problem_catches_steps_that_cannot_work_on_new_inputs():
         "step 2 states an answer instead of an action"
     assert procedure_problem(["Compare the options.", "The answer is (A), (B), (C) or (D)."], ex) is None
     assert procedure_problem(["Compare the options.", "Give the letter of the option that is a question."], ex) is None
+    # A Qwen-1.5B refinement on BBH snarks; naming every option is fine.
+    one = "Examine the sarcastic statement in option (A) to ensure it accurately reflects the intended meaning."
+    assert procedure_problem(["Read both statements.", one], ex) == \
+        "step 2 singles out option (A) instead of saying how to choose among the options"
+    assert procedure_problem(["Compare statement (A) with statement (B).", "Give the chosen option's letter."], ex) is None
 
 
 def test_procedure_problem_catches_a_step_that_lists_one_examples_items():

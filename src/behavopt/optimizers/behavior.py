@@ -53,6 +53,17 @@ _STATED_ANSWER = re.compile(r"\banswer\s*(?:is|:)\s*\(?\d"
                             r"|\b(?:answer|option|letter)\s*(?:is|:)\s*[\"'(]*[A-Z][\"')]*[\s.]*$", re.I)
 
 
+# One option singled out: "Examine the sarcastic statement in option (A) to ensure it accurately reflects the intended
+# meaning." (Qwen-1.5B refining a BBH snarks step from errors whose gold was (A)). Naming two or more ("Compare (A)
+# with (B).") is a way to choose; naming one steers every input toward it.
+_OPTION = re.compile(r"\(([A-J])\)|\b(?:option|choice|statement)\s+([A-J])\b")
+
+
+def _single_option(step: str) -> str | None:
+    letters = {a or b for a, b in _OPTION.findall(step)}
+    return letters.pop() if len(letters) == 1 else None
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
@@ -60,7 +71,7 @@ def _words(text: str) -> list[str]:
 def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
     """Why a procedure cannot guide the target on new inputs, or None. Seen in Qwen-1.5B's procedures: a step that
     checks against the correct answer (the target never sees it), and steps that replay one example's input
-    ("Step 3: Take 5 steps backward.") instead of saying what to do with any input."""
+    ("Step 3: Take 5 steps backward.") instead of saying what to do with any input; and a step about one option only."""
     inputs = [_words(e.input) for e in examples]
     grams = {tuple(w[i:i + COPY_WORDS]) for w in inputs for i in range(len(w) - COPY_WORDS + 1)}
     vocabularies = [set(w) for w in inputs]
@@ -71,6 +82,8 @@ def procedure_problem(steps: list[str], examples: list[Example]) -> str | None:
             return f"step {n} refers to the correct answer, which the model never sees"
         if _STATED_ANSWER.search(step):
             return f"step {n} states an answer instead of an action"
+        if (letter := _single_option(step)) is not None:
+            return f"step {n} singles out option ({letter}) instead of saying how to choose among the options"
         w = _words(step)
         if any(tuple(w[i:i + COPY_WORDS]) in grams for i in range(len(w) - COPY_WORDS + 1)):
             return f"step {n} copies an example's input instead of saying what to do with any input"
