@@ -130,6 +130,12 @@ def test_procedure_problem_catches_steps_that_cannot_work_on_new_inputs():
         "step 2 states an answer instead of an action"
     assert procedure_problem(["Compare the options.", "The answer is (A), (B), (C) or (D)."], ex) is None
     assert procedure_problem(["Compare the options.", "Give the letter of the option that is a question."], ex) is None
+    # "The answer given" is the gold, unless the inputs give an answer themselves (BIG-bench question_selection).
+    given = ["Identify the short answer provided.", "Pick the question it answers."]
+    assert procedure_problem(given, ex) == "step 1 refers to the correct answer, which the model never sees"
+    short = [Example(id="q", input="Short Answer: 8 Context: They made eight appearances.", target="(A)")]
+    assert procedure_problem(given, short) is None
+    assert procedure_problem(["Recall the correct answer.", "Write it."], short) is not None
     # A Qwen-1.5B refinement on BBH snarks; naming every option is fine.
     one = "Examine the sarcastic statement in option (A) to ensure it accurately reflects the intended meaning."
     assert procedure_problem(["Read both statements.", one], ex) == \
