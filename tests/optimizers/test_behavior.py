@@ -340,3 +340,20 @@ def test_dotted_sub_step_labels_are_not_steps():
     assert splice_refinement(DOTTED_STEPS, 4, subs) == DOTTED_STEPS[:3] + [
         "Determine the count of items in the input", "Check if the count matches the question's requirements",
         "Provide the answer"]
+
+
+def test_procedure_words_in_long_inputs_are_not_one_examples_items():
+    # BIG-bench question_selection: long paragraphs, so "that", "has", "its", "would", "determine"... each occur in
+    # fewer than half of the inputs. A Qwen-1.5B procedure made of them was refused as listing one example's items.
+    ex = [Example(id="a", input="Short Answer: 8 Context: The Broncos have made eight appearances, and that is a record "
+                                "which its fans would determine has lasted.", target="(A)"),
+          Example(id="b", input="Short Answer: 1995 Context: The franchise was founded in 1995.", target="(B)"),
+          Example(id="c", input="Short Answer: DNA Context: Paulinella chromatophora has chromatophore DNA of about "
+                                "a million base pairs.", target="(C)")]
+    generic = ["Identify the given short answer and its context.",
+               "Determine the type of question that would have the given short answer as its answer.",
+               "Choose the correct option from the provided options."]
+    assert procedure_problem(generic, ex) is None
+    specific = ["Read the context.", "Find the base pairs of Paulinella chromatophora DNA."]
+    assert procedure_problem(specific, ex) == \
+        "step 2 lists one example's items instead of saying how to find them in any input"

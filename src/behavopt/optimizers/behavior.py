@@ -173,11 +173,25 @@ def _norm(step: str) -> str:
     return " ".join(_words(step))
 
 
+# Words that say how to do a step, never which example it is about. In long inputs (BIG-bench question_selection's
+# paragraphs) they are each in fewer than half of the inputs, so they counted as one example's items: "Determine the
+# type of question that would have the given short answer as its answer." was refused, for "have", "that", "its"...
+_FUNCTION_WORDS = frozenset("""
+about above after again against all also and any are because been before being below between both but can could did
+does doing down during each either few for from further had has have having her here hers him his how its itself
+may might more most must not now off once only other our out over own same she should some such than that the their
+them then there these they this those through too under until very was were what when where which while who whom
+why will with would you your
+determine find identify given provided select choose give write read look use using based step steps first next
+last each every one two three directly carefully relevant specific statements information
+""".split())
+
+
 def _rare_words(vocabularies: list[set[str]]) -> set[str]:
     """Words of 3+ letters found in at most half of the inputs: the ones that tell one example from another."""
     inputs_with = Counter(word for vocabulary in vocabularies for word in vocabulary)
     return {word for word, k in inputs_with.items()
-            if len(word) >= 3 and not word.isdigit() and k <= len(vocabularies) / 2}
+            if len(word) >= 3 and not word.isdigit() and k <= len(vocabularies) / 2 and word not in _FUNCTION_WORDS}
 
 
 def procedure_text(task: Task, steps: list[str]) -> str:
