@@ -183,12 +183,13 @@ may might more most must not now off once only other our out over own same she s
 them then there these they this those through too under until very was were what when where which while who whom
 why will with would you your
 determine find identify given provided select choose give write read look use using based step steps first next
-last each every one two three directly carefully relevant specific statements information
+last every one two three directly carefully relevant specific statements information
 """.split())
 
 
 def _rare_words(vocabularies: list[set[str]]) -> set[str]:
-    """Words of 3+ letters found in at most half of the inputs: the ones that tell one example from another."""
+    """Words of 3+ letters found in at most half of the inputs, function words aside: the ones that tell one example
+    from another."""
     inputs_with = Counter(word for vocabulary in vocabularies for word in vocabulary)
     return {word for word, k in inputs_with.items()
             if len(word) >= 3 and not word.isdigit() and k <= len(vocabularies) / 2 and word not in _FUNCTION_WORDS}
