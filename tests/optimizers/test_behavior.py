@@ -140,7 +140,8 @@ def test_procedure_problem_catches_steps_that_cannot_work_on_new_inputs():
     one = "Examine the sarcastic statement in option (A) to ensure it accurately reflects the intended meaning."
     assert procedure_problem(["Read both statements.", one], ex) == \
         "step 2 singles out option (A) instead of saying how to choose among the options"
-    assert procedure_problem(["Compare statement (A) with statement (B).", "Give the chosen option's letter."], ex) is None
+    both = ["Compare statement (A) with statement (B).", "Give the chosen option's letter."]
+    assert procedure_problem(both, ex) is None
 
 
 def test_procedure_problem_catches_a_step_that_lists_one_examples_items():
