@@ -17,7 +17,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from behavopt.eval import Evaluator, EvalSettings, InstructionPrompt
+from behavopt.core.paths import default_cache_path
+from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
 from behavopt.eval.stats import answer_chance, chance_corrected
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
@@ -26,7 +27,6 @@ from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.methods.abo import demo_answer_shares
 from behavopt.optimizers.run import optimize
 from behavopt.optimizers.settings import preset
-from behavopt.paths import default_cache_path
 from behavopt.tasks import load_task
 
 RESULTS = Path(__file__).parent / "results"
@@ -50,11 +50,11 @@ async def score_prompts(task_spec: str, data_dir: Path, target: str, prompts: di
                         settings) -> tuple[dict[str, dict], dict[str, int]]:
     """Each prompt's test accuracy (and answers given), and the gold answers' counts on the test split."""
     task = load_task(task_spec, data_dir=data_dir)
-    test = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=seed).test
+    test = task.split(settings.data.train_size, settings.data.dev_size, settings.data.test_size, seed=seed).test
     out = {}
     async with ModelPool(cache=ResponseCache(default_cache_path())) as pool:
         evaluator = Evaluator(task, pool.lm(target, "target"),
-                              EvalSettings(max_tokens=settings.target_max_tokens, seed=seed))
+                              EvalSettings(max_tokens=settings.models.target_max_tokens, seed=seed))
         for name, prompt in prompts.items():
             result = await evaluator.evaluate(prompt, test, split="test")  # type: ignore[arg-type]
             out[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95,
@@ -212,7 +212,7 @@ def main() -> None:
                 start = time.time()
                 optimize(task_spec, method, args.target, args.optimizer, out=out,
                          resume=(out / "config.json").is_file(), data_dir=args.data_dir, preset=args.preset,
-                         seed=args.seed, max_calls=args.max_calls, steps=max(2, settings.steps), **extra)
+                         seed=args.seed, max_calls=args.max_calls, steps=max(2, settings.search.steps), **extra)
                 print(f"  {task_spec} {name}: {time.time() - start:.0f}s", flush=True)
             runs[name] = out
         task = load_task(task_spec, data_dir=args.data_dir)

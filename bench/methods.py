@@ -17,7 +17,7 @@ import re
 import time
 from pathlib import Path
 
-from behavopt.optimizers.methods import METHOD_NAMES
+from behavopt.optimizers.methods import method_names
 from behavopt.optimizers.run import optimize
 
 RESULTS = Path(__file__).parent / "results"
@@ -70,7 +70,7 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", nargs="+", default=["demo:object-counting", "bbh:object_counting"])
-    ap.add_argument("--methods", nargs="+", default=list(METHOD_NAMES))
+    ap.add_argument("--methods", nargs="+", default=list(method_names()))
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--target", default="local:qwen2.5-coder-0.5b")
     ap.add_argument("--optimizer", default="local:qwen2.5-coder-1.5b")

@@ -88,7 +88,7 @@ from typing import Any, Callable
 import httpx
 
 from behavopt.lm.serve_process import ServeProcess, answers_models
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.settings import RunSettings
 from behavopt.optimizers.settings import preset as settings_preset
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example, Splits, Task
@@ -309,7 +309,7 @@ class Context:
     task_spec: str
     task: Task
     splits: Splits
-    settings: SearchSettings
+    settings: RunSettings
     target: str  # model name as served (e.g. qwen2.5-coder-0.5b)
     optimizer: str
     proxy: CountingProxy
@@ -323,7 +323,7 @@ class Context:
 
     @property
     def seed(self) -> int:
-        return self.settings.seed
+        return self.settings.data.seed
 
     def example_of(self, text: str) -> Example:
         return self._lookup[text]
@@ -348,7 +348,7 @@ def make_context(task_spec: str, *, target: str, optimizer: str, proxy: Counting
     overrides = {"seed": seed, **overrides}
     settings = settings_preset(preset).with_overrides(**overrides)
     task = load_task(task_spec, data_dir=data_dir)
-    splits = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=settings.seed)
+    splits = task.split(settings.data.train_size, settings.data.dev_size, settings.data.test_size, seed=settings.data.seed)
     return Context(task_spec=task_spec, task=task, splits=splits, settings=settings, target=target,
                    optimizer=optimizer, proxy=proxy, max_calls=max_calls, out_dir=out_dir, preset=preset,
                    overrides=overrides, data_dir=data_dir)
@@ -365,8 +365,9 @@ def fresh_dir(path: Path) -> Path:
 
 def run_behavopt(ctx: Context, method: str) -> dict[str, Any]:
     """behavopt's own run (search + final test of initial and best) through the proxy, phase "all"."""
-    from behavopt.optimizers.run import optimize
     from behavopt.runs.rundir import RunDir
+
+    from behavopt.optimizers.run import optimize
 
     out = fresh_dir(ctx.out_dir / method)
     target = f"openai:{ctx.target}?base_url={ctx.proxy.base_url(method, 'all', 'target')}"
@@ -395,8 +396,8 @@ def _dspy_lm(ctx: Context, system: str, phase: str, role: str):
 
     s = ctx.settings
     model = ctx.target if role == "target" else ctx.optimizer
-    temperature = 0.0 if role == "target" else s.optimizer_temperature
-    max_tokens = s.target_max_tokens if role == "target" else s.optimizer_max_tokens
+    temperature = 0.0 if role == "target" else s.models.optimizer_temperature
+    max_tokens = s.models.target_max_tokens if role == "target" else s.models.optimizer_max_tokens
     return dspy.LM(f"openai/{model}", api_base=ctx.proxy.base_url(system, phase, role), api_key="none", cache=False,
                    temperature=temperature, max_tokens=max_tokens)
 
@@ -493,7 +494,10 @@ def run_copro(ctx: Context, system: str = "copro") -> dict[str, Any]:
 # ---- GEPA --------------------------------------------------------------------------------------------------------
 
 def _gepa_adapter(ctx: Context, system: str, phase: str):
-    from gepa.adapters.default_adapter.default_adapter import DefaultAdapter, EvaluationResult
+    from gepa.adapters.default_adapter.default_adapter import (
+        DefaultAdapter,
+        EvaluationResult,
+    )
 
     def evaluator(data: dict, response: str) -> EvaluationResult:
         answer, correct = ctx.score(response, data["input"])
@@ -511,7 +515,7 @@ def _gepa_adapter(ctx: Context, system: str, phase: str):
     return DefaultAdapter(model=f"openai/{ctx.target}", evaluator=evaluator, max_litellm_workers=ctx.workers,
                           litellm_batch_completion_kwargs={
                               "api_base": ctx.proxy.base_url(system, phase, "target"), "api_key": "none",
-                              "temperature": 0.0, "max_tokens": s.target_max_tokens})
+                              "temperature": 0.0, "max_tokens": s.models.target_max_tokens})
 
 
 def _gepa_data(examples: list[Example]) -> list[dict]:
@@ -523,8 +527,8 @@ def run_gepa(ctx: Context, system: str = "gepa") -> dict[str, Any]:
     from gepa.lm import LM
 
     s = ctx.settings
-    reflection_lm = LM(f"openai/{ctx.optimizer}", temperature=s.optimizer_temperature,
-                       max_tokens=s.optimizer_max_tokens, api_base=ctx.proxy.base_url(system, "search", "optimizer"),
+    reflection_lm = LM(f"openai/{ctx.optimizer}", temperature=s.models.optimizer_temperature,
+                       max_tokens=s.models.optimizer_max_tokens, api_base=ctx.proxy.base_url(system, "search", "optimizer"),
                        api_key="none")
     seed_candidate = {"instruction": ctx.task.instruction}
     run_dir = fresh_dir(ctx.out_dir / system)

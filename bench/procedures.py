@@ -19,6 +19,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from behavopt.core.paths import default_cache_path
 from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
 from behavopt.eval.stats import chance_corrected
 from behavopt.lm.cache import ResponseCache
@@ -27,7 +28,6 @@ from behavopt.lm.types import Message
 from behavopt.optimizers.behavior import adherence, demo_problem, procedure_text
 from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.settings import preset
-from behavopt.paths import default_cache_path
 from behavopt.tasks import load_task
 
 RESULTS = Path(__file__).parent / "results"
@@ -102,7 +102,7 @@ def worked_examples(entry: tuple) -> list[tuple[int, str]]:
 async def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
     settings = preset("quick")
     task = load_task(task_spec, data_dir=data_dir)
-    split = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=seed)
+    split = task.split(settings.data.train_size, settings.data.dev_size, settings.data.test_size, seed=seed)
     gold = Counter(e.target for e in split.test)
     prompts: dict[str, tuple[object, int, str | None]] = {"instruction": (InstructionPrompt(task.instruction), 0, None)}
     for name, entry in PROCEDURES[task_spec].items():
@@ -121,7 +121,7 @@ async def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
     rows = {}
     async with ModelPool(cache=ResponseCache(default_cache_path())) as pool:
         evaluator = Evaluator(task, pool.lm(target, "target"),
-                              EvalSettings(max_tokens=settings.target_max_tokens, seed=seed))
+                              EvalSettings(max_tokens=settings.models.target_max_tokens, seed=seed))
         for name, (prompt, n_steps, demo_answer) in prompts.items():
             result = await evaluator.evaluate(prompt, split.test, split="test")  # type: ignore[arg-type]
             answers = Counter(r.answer for r in result.records)

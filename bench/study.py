@@ -26,10 +26,10 @@ import re
 import time
 from pathlib import Path
 
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
+from behavopt.core.paths import default_cache_path
 from behavopt.lm.cache import ResponseCache
 from behavopt.optimizers.settings import preset
-from behavopt.paths import default_cache_path
 from behavopt.study.answers import answer_spread_of
 from behavopt.study.experiments.run import run_all
 from behavopt.study.report import HELD

@@ -172,7 +172,7 @@ def test_system_runs_through_the_proxy(bench, system):
     row = peers.run_system(ctx, system)
     rows[system] = row
     # The same target sampling for everyone: the preset's max tokens, temperature 0.
-    assert {seen for seen in fake.seen if seen[0] == TARGET} == {(TARGET, ctx.settings.target_max_tokens, 0.0)}
+    assert {seen for seen in fake.seen if seen[0] == TARGET} == {(TARGET, ctx.settings.models.target_max_tokens, 0.0)}
     assert row["error"] is None, row.get("traceback")
     assert 0.0 <= row["initial_test"] <= 1.0 and 0.0 <= row["best_test"] <= 1.0
     # The fake target is right exactly on the even gold counts, whatever the prompt: the same accuracy for everyone

@@ -17,7 +17,7 @@ def test_hand_demonstrations_pass_abo_check(data_dir):
     settings = preset("quick")
     for task_spec, prompts in procedures.items():
         task = load_task(task_spec, data_dir=data_dir)
-        train = task.split(settings.train_size, settings.dev_size, settings.test_size, seed=0).train
+        train = task.split(settings.data.train_size, settings.data.dev_size, settings.data.test_size, seed=0).train
         for name, entry in prompts.items():
             for index, worked in bench.worked_examples(entry):
                 assert demo_problem(task, train[index], worked, entry[0]) is None, (task_spec, name)

@@ -26,7 +26,7 @@ def test_unknown_model_is_one_line():
 
 def test_cache_info_and_clear(tmp_path):
     path = tmp_path / "c.sqlite"
-    info = json.loads(behavopt("cache", "info", "--cache-path", str(path), check=True).stdout)
+    info = json.loads(behavopt("cache", "info", "--cache", str(path), check=True).stdout)
     assert info["entries"] == 0 and not path.exists()  # looking creates nothing
     from behavopt.lm.cache import ResponseCache
     from behavopt.lm.types import Completion
@@ -34,8 +34,8 @@ def test_cache_info_and_clear(tmp_path):
     cache = ResponseCache(path)
     cache.put("k", "m", Completion("t", "stop", 1, 1, 0.1))
     cache.close()
-    assert json.loads(behavopt("cache", "info", "--cache-path", str(path), check=True).stdout)["entries"] == 1
-    assert "removed 1" in behavopt("cache", "clear", "--cache-path", str(path), check=True).stdout
+    assert json.loads(behavopt("cache", "info", "--cache", str(path), check=True).stdout)["entries"] == 1
+    assert "removed 1" in behavopt("cache", "clear", "--cache", str(path), check=True).stdout
 
 
 def test_import_creates_no_files(tmp_path):

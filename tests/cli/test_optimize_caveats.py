@@ -1,19 +1,17 @@
 """The lines `behavopt optimize` prints under the scores when they hide something (no model needed)."""
 
 from behavopt.cli.optimize_cmd import caveats
-from tests.optimizers.test_result import result, with_best
+from tests.optimizers.test_result import chance, figures, result, with_best
 
 
 def test_copied_demonstration_is_named_with_its_shares():
-    lines = caveats(with_best({"demo_answer": "(B)", "demo_answer_share": 0.94, "demo_answer_gold_share": 0.52}))
+    lines = caveats(with_best(figures(demo_answer="(B)", demo_answer_share=0.94, demo_answer_gold_share=0.52)))
     assert lines == ["demonstration copied?: the target gives the demonstration's own answer '(B)' to 94% of dev "
                      "inputs, where 52% have it: it may copy the worked example rather than follow the steps "
                      "(demo_answer_share in result.json)"]
 
 
 def test_label_shift_is_named_and_a_plain_gain_is_not():
-    chance = {"initial": {"dev": 0.28, "test": 0.48}, "best": {"dev": 0.60, "test": 0.47}}
-    shifted = result(0.28, 0.56, 0.48, 0.50, chance)
+    shifted = result(0.28, 0.56, 0.48, 0.50, chance(0.28, 0.48, 0.60, 0.47))
     assert [line.split(":")[0] for line in caveats(shifted)] == ["label shift on dev"]
-    assert caveats(result(0.4, 0.7, 0.4, 0.66, {"initial": {"dev": 0.4, "test": 0.4},
-                                                 "best": {"dev": 0.45, "test": 0.42}})) == []
+    assert caveats(result(0.4, 0.7, 0.4, 0.66, chance(0.4, 0.4, 0.45, 0.42))) == []

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -74,7 +73,7 @@ def _comparable(result: dict) -> dict:
 
 def test_resume_after_a_kill_gives_the_uninterrupted_result(smollm_path, tmp_path):
     args = ["optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--steps", "2"]
-    whole = json.loads(behavopt(*args, "--out", str(tmp_path / "whole"), "--json", "--cache-path",
+    whole = json.loads(behavopt(*args, "--out", str(tmp_path / "whole"), "--json", "--cache",
                                 str(tmp_path / "c1.sqlite"), check=True).stdout)
 
     out = tmp_path / "killed"
@@ -92,7 +91,7 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(smollm_path, tmp_pat
     proc.wait()
     assert not (out / "result.json").exists()
 
-    resumed = json.loads(behavopt(*args, "--out", str(out), "--resume", "--json", "--cache-path",
+    resumed = json.loads(behavopt(*args, "--out", str(out), "--resume", "--json", "--cache",
                                   str(tmp_path / "c2.sqlite"), check=True).stdout)
     assert _comparable(resumed) == _comparable(whole)
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]

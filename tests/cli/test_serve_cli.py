@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from behavopt.cli.serve_cmd import llama_server_argv
-from behavopt.lm.serve_process import ServeProcess
 from behavopt.lm.client import ModelPool
+from behavopt.lm.serve_process import ServeProcess
 from behavopt.lm.types import ChatRequest, Message
 from tests.cli.test_eval_cli import behavopt
 from tests.conftest import REPO

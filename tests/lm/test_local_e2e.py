@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.errors import LMContextOverflow, LMRetriesExhausted
 from behavopt.lm.retry import RetryPolicy
-from behavopt.lm.types import ChatRequest, Message
 from behavopt.lm.serve_process import ServeProcess, free_port
+from behavopt.lm.types import ChatRequest, Message
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from behavopt.errors import ModelError
+from behavopt.core.errors import ModelError
 from behavopt.lm import local_models
 from behavopt.lm.local_models import MODELS, get_model, is_pulled, pull, sha256_file
 

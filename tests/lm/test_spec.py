@@ -1,6 +1,6 @@
 import pytest
 
-from behavopt.errors import ConfigError, ModelError
+from behavopt.core.errors import ConfigError, ModelError
 from behavopt.lm.spec import open_backend, parse_spec
 
 

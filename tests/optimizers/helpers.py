@@ -18,15 +18,15 @@ from typing import Any, Callable
 
 from behavopt.lm.client import LM
 from behavopt.lm.types import ChatRequest, Completion, UsageByRole
-from behavopt.optimizers.engine.beam import BeamSearch
-from behavopt.optimizers.engine.mcts import MCTS
-from behavopt.optimizers.engine.search import SearchEngine
+from behavopt.optimizers.config import RunConfig
+from behavopt.optimizers.engine.search import SearchEngine, SearchStrategy
 from behavopt.optimizers.engine.stop import AnyOf, StopCondition, StopFile
+from behavopt.optimizers.engine.strategies import strategy_for
+from behavopt.optimizers.events import E, Event
 from behavopt.optimizers.methods import get_method
-from behavopt.optimizers.settings import SearchSettings
-from behavopt.runs.rundir import RunDir
+from behavopt.optimizers.rundir import RunDir
+from behavopt.optimizers.settings import RunSettings
 from behavopt.tasks.types import AnswerType, Example, Task
-
 from tests.lm.scripted import ScriptedBackend
 
 INSTRUCTION = "Read the item and reply with its number. End with 'Answer: N'. [q3]"
@@ -50,7 +50,7 @@ MARKERS = {
 }
 
 SMALL = dict(initial=4, beam=2, expand=2, steps=2, errors=3, train_size=20, dev_size=20, test_size=20,
-             train_batch=10, mcts_iterations=3, mcts_depth=2, mcts_width=2)
+             train_batch=10, mcts_depth=2, mcts_width=2)
 
 
 def make_task(n: int = 60) -> Task:
@@ -157,8 +157,8 @@ class Harness:
     def splits(self):
         return self.engine.splits
 
-    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
-        return [e for e in self.rundir.events() if kind is None or e["type"] == kind]
+    def events(self, kind: type[E] = Event) -> list[E]:  # type: ignore[assignment]
+        return [e for e in self.rundir.events() if isinstance(e, kind)]
 
     def optimizer_texts(self) -> list[str]:
         return [text_of(r) for r in self.optimizer.requests]
@@ -166,10 +166,10 @@ class Harness:
     def requests_of(self, kind: str) -> list[ChatRequest]:
         return [r for r in self.optimizer.requests if kind_of(r) == kind]
 
-    def strategy(self) -> BeamSearch | MCTS:
-        return MCTS() if getattr(self.engine.method, "search", "beam") == "mcts" else BeamSearch()
+    def strategy(self) -> SearchStrategy:
+        return strategy_for(self.engine.method)
 
-    def run(self, strategy: BeamSearch | MCTS | None = None) -> None:
+    def run(self, strategy: SearchStrategy | None = None) -> None:
         asyncio.run((strategy or self.strategy()).run(self.engine))
 
     def scored_ids(self, candidate_id: str) -> set[str]:
@@ -184,10 +184,11 @@ def build(tmp_path: Path, method: str = "ape", *, task: Task | None = None,
           stop: StopCondition | None = None, on_update: Callable[[dict], None] | None = None,
           **settings: Any) -> Harness:
     task = task or make_task()
-    s = SearchSettings(**{**SMALL, **settings})
-    splits = task.split(s.train_size, s.dev_size, s.test_size, seed=s.seed)
+    s = RunSettings().with_overrides(**{**SMALL, **settings})
+    splits = task.split(s.data.train_size, s.data.dev_size, s.data.test_size, seed=s.data.seed)
     rundir = RunDir(tmp_path / "run")
-    rundir.prepare({}, resume=False)
+    rundir.prepare(RunConfig(task=task.name, method=method, target="target", optimizer="optimizer", settings=s),
+                   resume=False)
     usage = UsageByRole()
     target = target or ScriptedBackend(target_reply or target_answer, name="target", max_concurrency=8)
     optimizer = optimizer or ScriptedBackend(opt_reply or optimizer_answer, name="optimizer", fail=opt_fail)

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from behavopt.optimizers import optimize
+from behavopt.optimizers.rundir import RunDir
 from tests.lm.scripted import ScriptedBackend
 from tests.optimizers.helpers import make_task, optimizer_answer, target_answer, text_of
 
@@ -35,7 +36,7 @@ def scripted(monkeypatch, tmp_path):
 def test_optimize_scores_test_only_at_the_end(scripted, method):
     task, out, backends, inputs, test_seen_before_final = scripted
     settings = dict(initial=3, beam=2, expand=2, steps=2, errors=3, train_size=20, dev_size=20, test_size=15,
-                    train_batch=10, mcts_iterations=2, mcts_depth=2, mcts_width=2, seed=3)
+                    train_batch=10, mcts_depth=2, mcts_width=2, seed=3)
     splits = task.split(20, 20, 15, seed=3)
     inputs["test"] = [e.input for e in splits.test]
     result = optimize("items", method, "openai:target", "openai:optimizer", out=out, cache=False, **settings)
@@ -46,8 +47,7 @@ def test_optimize_scores_test_only_at_the_end(scripted, method):
     for r in backends["optimizer"].requests:
         assert not any(e.input in text_of(r) for e in splits.test + splits.dev)
     # The result matches the state: best by dev score, test scores from the test split.
-    checkpoint = json.loads((out / "checkpoint.json").read_text())
-    dev = checkpoint["dev_scores"]
+    dev = RunDir(out).load_checkpoint().dev_scores
     assert result.best_dev_score == max(dev.values()) == dev[result.best_candidate]
     assert result.initial_dev_score == dev["c0000"] and result.test_size == len(splits.test)
     assert result.initial_prompt == task.instruction
@@ -61,5 +61,5 @@ def test_optimize_scores_test_only_at_the_end(scripted, method):
     # The answer-frequency chance of the best prompt on test, from its records: every answer against every gold.
     answers = [r["answer"] for r in test_records]
     hits = sum(task.metric(a, e) for a in answers if a is not None for e in splits.test)
-    assert result.answer_chance["best"]["test"] == pytest.approx(hits / len(splits.test) ** 2, abs=1e-4)
-    assert set(result.answer_chance) == {"initial", "best"} and set(result.answer_chance["initial"]) == {"dev", "test"}
+    assert result.answer_chance.best.test == pytest.approx(hits / len(splits.test) ** 2, abs=1e-4)
+    assert 0 <= result.answer_chance.initial.dev <= 1 and 0 <= result.answer_chance.initial.test <= 1

@@ -1,27 +1,29 @@
 """The target's answer spread under a study's best prompts, and the caveat when it is nearly one answer."""
 
-import json
+from dataclasses import replace
 
+from behavopt.eval.evaluator import EvalRecord
+from behavopt.optimizers.config import RunConfig
+from behavopt.optimizers.engine.state import SearchState
+from behavopt.optimizers.rundir import RunDir
 from behavopt.study.answers import ONE_ANSWER_SHARE, AnswerSpread, RunAnswers, answer_spread_of
+from tests.optimizers.test_result import chance as answer_chance
+from tests.optimizers.test_result import result
 
 
 def write_run(path, answers, golds, chance=None, finished=True):
     """A minimal run directory: the best candidate c0003's test records (and one dev record that must not count)."""
-    (path / "records").mkdir(parents=True)
-    (path / "config.json").write_text("{}")
-    (path / "checkpoint.json").write_text(json.dumps({"candidates": [], "dev_scores": {}, "step": 1}))
-    (path / "events.jsonl").write_text("")
-    rows = [{"split": "test", "id": f"t{i}", "input": "q", "output": f"Answer: {a}", "answer": a, "target": g,
-             "correct": a == g, "error": None, "latency_s": 0.1, "cached": False}
-            for i, (a, g) in enumerate(zip(answers, golds))]
-    rows.append({**rows[0], "split": "dev", "id": "d0", "answer": "Maybe"})
-    (path / "records" / "c0003.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    rundir = RunDir(path)
+    rundir.prepare(RunConfig(task="t", method="apo", target="t", optimizer="o"), resume=False)
+    rundir.save_checkpoint(SearchState(step=1))
+    records = [("test", EvalRecord(f"t{i}", "q", f"Answer: {a}", a, g, a == g, None, 0.1, False))
+               for i, (a, g) in enumerate(zip(answers, golds))]
+    records.append(("dev", replace(records[0][1], id="d0", answer="Maybe")))
+    rundir.save_records("c0003", records)
     if finished:
         score = sum(a == g for a, g in zip(answers, golds)) / len(answers)
-        result = {"best_candidate": "c0003", "best_test_score": score}
-        if chance is not None:
-            result["answer_chance"] = {"best": {"test": chance}}
-        (path / "result.json").write_text(json.dumps(result))
+        best = result(0.5, 0.5, 0.5, score, None if chance is None else answer_chance(0, 0, 0, chance), best="c0003")
+        rundir.save_result(best, "prompt\n")
 
 
 def test_one_answer_to_everything_gets_the_caveat(tmp_path):

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
 from behavopt.study import embedding
 from behavopt.study.repetition import DEFAULT_THRESHOLD, calibrate_threshold, feedback_pairs, threshold_scores
 from behavopt.study.similarity import cosine

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from behavopt.optimizers.events import ErrorsShown
 from behavopt.study.experiments.run import run_all, run_experiment
 from behavopt.study.runner import StudyRunner, StudySpec
 from behavopt.study.runview import RunView
@@ -56,8 +57,9 @@ def test_pseudo_errors_compares_conditions_and_feedback(world):
                                                  "feedback on pseudo errors vs real errors"]
     for seed in (0, 1):
         real, pseudo = RunView.load(out / "runs" / f"apo-real-s{seed}"), RunView.load(out / "runs" / f"apo-pseudo-s{seed}")
-        assert real.settings["error_source"] == "real" and pseudo.settings["error_source"] == "pseudo"
-        assert pseudo.of_kind("pseudo_errors") and not real.of_kind("pseudo_errors")
+        assert real.settings.controls.error_source == "real" and pseudo.settings.controls.error_source == "pseudo"
+        assert all(e.fake_answers for e in pseudo.events_of(ErrorsShown))
+        assert real.events_of(ErrorsShown) and not any(e.fake_answers for e in real.events_of(ErrorsShown))
         # Same seed, same initial beam: step-1 feedback is about the same prompts in both conditions.
         assert real.candidates["c0000"].prompt == pseudo.candidates["c0000"].prompt
     row = report.per_seed[0]
@@ -88,7 +90,7 @@ def test_paraphrase_runs_the_control_and_ape(world):
     report = run_experiment("paraphrase", runner, out)
     para = RunView.load(out / "runs" / "apo-paraphrase-s0")
     origins = {c.origin for c in para.candidates.values() if c.step >= 1}
-    assert origins == {"paraphrase-control"} and not para.of_kind("errors_shown")
+    assert origins == {"paraphrase-control"} and not para.events_of(ErrorsShown)
     assert len(report.per_seed[0]["apo_step_tests"]) == 2 == len(report.per_seed[0]["paraphrase_step_tests"])
     assert {f.name for f in report.findings} == {"APO-step-k vs APO-step-k-paraphrase", "Iterative-APE-best vs APO-best"}
     assert (out / "paraphrase_steps.png").is_file() and (out / "ape_vs_apo.png").is_file()
@@ -103,7 +105,9 @@ def test_refinement_scores_pairs_on_the_batch_and_judges_outputs(world):
     view = RunView.load(out / "runs" / "apo-real-s0")
     shown = view.shown_errors(pair["parent"], pair["step"])
     assert pair["batch"]["shown_wrong"] == len(shown) and pair["batch"]["n_examples"] == SMALL["train_batch"]
-    assert pair["judged"] == shown[:2] and len(pair["followed"]) == len(pair["judged"])
+    assert pair["judged"] == list(shown[:2]) and len(pair["followed"]) == len(pair["judged"])
+    # The pair was scored on the train batch the engine logged for that step, not on a recomputed one.
+    assert set(shown) <= set(view.train_batch(pair["step"]))
     assert "the behaviour that fixes it" in pair["requested"]
     abo = report.per_seed[0]["abo"]
     assert abo["pairs"] and "Carry out these steps" in abo["pairs"][0]["requested"]

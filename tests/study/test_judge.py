@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from behavopt.core.text import template
 from behavopt.lm.client import LM
 from behavopt.lm.errors import LMError
 from behavopt.lm.types import ChatRequest, Usage
 from behavopt.study.judge import (AdherenceCase, AdherenceJudge, AdherenceVerdict, JudgeBatch, agreement, parse_verdict,
-                                  read_reply, template, truncate_output)
+                                  read_reply, truncate_output)
 
 from tests.lm.scripted import ScriptedBackend
 
@@ -92,7 +93,7 @@ def test_read_reply_splits_reason_from_verdict():
 # --- the prompt ---
 
 def test_template_has_the_rubric_and_every_slot():
-    text = template()
+    text = template("behavopt.study", "adherence_judge")
     for slot in ("{requested}", "{input}", "{output}"):
         assert text.count(slot) == 1, slot
     # The child prompt is not shown: with it, the 1.5B judge confused the instruction with the answer (0.57 vs 0.60).

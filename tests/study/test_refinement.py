@@ -1,8 +1,7 @@
 import pytest
 
 from behavopt.eval.evaluator import EvalRecord
-from behavopt.study.refinement import (RefinementOutcome, aggregate_refinements, rate, refinement_outcome,
-                                       summarize_rate)
+from behavopt.study.refinement import RefinementOutcome, aggregate_refinements, rate, refinement_outcome, summarize_rate
 
 
 def rec(ex_id: str, correct: bool, output: str | None = "Answer: x") -> EvalRecord:

@@ -2,8 +2,7 @@ import math
 
 import pytest
 
-from behavopt.study.similarity import (best_match_similarity, cosine, cosine_matrix, embed_texts, mean_best_match,
-                                       unit)
+from behavopt.study.similarity import best_match_similarity, cosine, cosine_matrix, embed_texts, mean_best_match, unit
 
 
 def dict_embedder(table):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from behavopt.tasks.answers import (answer_format, answer_lines, choice_match, compact_match, exact_match,
-                                    extract_choice, extract_number, extract_text, extractor_for, last_number, metric_for,
-                                    normalize, number_match, to_number, token_sequence_match, token_set_match)
+                                    extract_choice, extract_number, extract_text, extractor_for, last_number,
+                                    metric_for, normalize, number_match, to_number, token_sequence_match,
+                                    token_set_match)
 from behavopt.tasks.types import AnswerType, Example
 
 LETTERED = Example("ex-1", "This SVG path draws a\nOptions:\n(A) circle\n(B) heptagon\n(C) hexagon", "(B)",

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks import AnswerType, load_task
 from behavopt.tasks.demo import CATEGORIES
 

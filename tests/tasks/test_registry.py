@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks import Task, known_tasks, load_task
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks import AnswerType, Example, load_task
 from behavopt.tasks.build import make_task
 

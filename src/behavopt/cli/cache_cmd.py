@@ -9,25 +9,25 @@ from typing import Optional
 import typer
 
 from behavopt.cli.common import open_cache, user_errors
+from behavopt.cli.options import CACHE
 
 app = typer.Typer(help="The LM response cache (SQLite).", no_args_is_help=True)
 
-CachePath = typer.Option(None, "--cache-path", help="cache file (default $BEHAVOPT_HOME/lm-cache.sqlite)")
 
 
 @app.command()
 @user_errors
-def info(cache_path: Optional[Path] = CachePath) -> None:
+def info(cache: Optional[Path] = CACHE) -> None:
     """Entries per model, size and location."""
-    cache = open_cache(False, cache_path)
-    assert cache is not None
-    print(json.dumps(cache.info(), indent=2))
+    opened = open_cache(False, cache)
+    assert opened is not None
+    print(json.dumps(opened.info(), indent=2))
 
 
 @app.command()
 @user_errors
-def clear(cache_path: Optional[Path] = CachePath) -> None:
+def clear(cache: Optional[Path] = CACHE) -> None:
     """Delete every cached response."""
-    cache = open_cache(False, cache_path)
-    assert cache is not None
-    print(f"removed {cache.clear()} cached responses from {cache.path}")
+    opened = open_cache(False, cache)
+    assert opened is not None
+    print(f"removed {opened.clear()} cached responses from {opened.path}")

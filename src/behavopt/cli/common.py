@@ -10,11 +10,11 @@ from typing import Any, Callable, TypeVar
 import typer
 from rich.console import Console
 
-from behavopt.errors import BehavoptError
+from behavopt.core.errors import BehavoptError
+from behavopt.core.paths import default_cache_path
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.errors import LMError
-from behavopt.paths import default_cache_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 

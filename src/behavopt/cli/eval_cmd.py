@@ -11,10 +11,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from behavopt.cli.common import err_console, make_pool, user_errors
-from behavopt.errors import ConfigError
+from behavopt.cli.options import API_KEY, BASE_URL, CACHE, DATA_DIR, NO_CACHE, THREADS
+from behavopt.core.errors import ConfigError
+from behavopt.core.files import atomic_write_json, atomic_write_jsonl
 from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
 from behavopt.eval.evaluator import EvalResult
-from behavopt.runs.files import atomic_write_json, atomic_write_jsonl
 from behavopt.tasks import load_task
 
 
@@ -44,7 +45,7 @@ def eval_command(
     prompt_file: Optional[Path] = typer.Option(None, "--prompt-file", help="read the instruction from a file"),
     split: str = typer.Option("test", "--split", help="train, dev or test"),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="score only the first N examples of the split"),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="benchmark data root (default $BEHAVOPT_DATA)"),
+    data_dir: Optional[Path] = DATA_DIR,
     out: Optional[Path] = typer.Option(None, "--out", help="write records.jsonl and summary.json here"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout, nothing else"),
     seed: int = typer.Option(0, "--seed", help="split and sampling seed"),
@@ -52,11 +53,11 @@ def eval_command(
     dev_size: Optional[int] = typer.Option(None, "--dev-size", min=0),
     test_size: Optional[int] = typer.Option(None, "--test-size", min=0),
     max_tokens: int = typer.Option(512, "--max-tokens", min=1, help="generation limit per example"),
-    no_cache: bool = typer.Option(False, "--no-cache", help="neither read nor write the response cache"),
-    cache_path: Optional[Path] = typer.Option(None, "--cache-path", help="cache file"),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for local models"),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server (or OPENAI_BASE_URL)"),
-    api_key: Optional[str] = typer.Option(None, "--api-key", help="API key (better: OPENAI_API_KEY)", show_default=False),
+    no_cache: bool = NO_CACHE,
+    cache: Optional[Path] = CACHE,
+    threads: Optional[int] = THREADS,
+    base_url: Optional[str] = BASE_URL,
+    api_key: Optional[str] = API_KEY,
 ) -> None:
     """Score the task's default prompt (or yours) on a split, with a 95 % interval."""
     run_eval(**locals())
@@ -65,7 +66,7 @@ def eval_command(
 @user_errors
 def run_eval(*, task: str, model: str, prompt: str | None, prompt_file: Path | None, split: str, limit: int | None,
              data_dir: Path | None, out: Path | None, as_json: bool, seed: int, train_size: int | None,
-             dev_size: int | None, test_size: int | None, max_tokens: int, no_cache: bool, cache_path: Path | None,
+             dev_size: int | None, test_size: int | None, max_tokens: int, no_cache: bool, cache: Path | None,
              threads: int | None, base_url: str | None, api_key: str | None) -> None:
     loaded = load_task(task, data_dir=data_dir)
     instruction = read_prompt(prompt, prompt_file, loaded.instruction)
@@ -74,7 +75,7 @@ def run_eval(*, task: str, model: str, prompt: str | None, prompt_file: Path | N
         examples = examples[:limit]
     if not examples:
         raise ConfigError(f"the {split} split of {task} is empty: choose a larger --{split}-size or another split")
-    pool = make_pool(no_cache=no_cache, cache_path=cache_path, threads=threads, base_url=base_url, api_key=api_key)
+    pool = make_pool(no_cache=no_cache, cache_path=cache, threads=threads, base_url=base_url, api_key=api_key)
     evaluator = Evaluator(loaded, pool.lm(model, "target"), EvalSettings(max_tokens=max_tokens, seed=seed))
 
     async def go() -> EvalResult:

@@ -12,7 +12,8 @@ from rich.live import Live
 from rich.text import Text
 
 from behavopt.cli.common import err_console, open_cache, user_errors
-from behavopt.optimizers.methods import METHOD_NAMES
+from behavopt.cli.options import API_KEY, BASE_URL, CACHE, DATA_DIR, NO_CACHE, THREADS, with_setting_options
+from behavopt.optimizers.methods import method_names
 from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.run import RunSpec, run_optimization
 from behavopt.optimizers.settings import preset as settings_preset
@@ -43,44 +44,23 @@ class LiveStatus:
                               f"tokens {tokens}  elapsed {_fmt_s(elapsed)}  remaining ~{remaining}"))
 
 
+@with_setting_options()
 def optimize_command(
     task: str = typer.Option(..., "--task", "-t", help="task spec, as for `behavopt eval`"),
-    method: str = typer.Option("apo", "--method", "-M", help=f"one of {', '.join(METHOD_NAMES)}"),
+    method: str = typer.Option("apo", "--method", "-M", help=f"one of {', '.join(method_names())}"),
     target: str = typer.Option("local:qwen2.5-coder-0.5b", "--target", help="the model whose prompt is optimized"),
     optimizer: str = typer.Option("local:qwen2.5-coder-1.5b", "--optimizer", help="the model that proposes prompts"),
     out: Path = typer.Option(..., "--out", help="run directory (config, events, checkpoints, result)"),
     resume: bool = typer.Option(False, "--resume", help="continue the run in --out from its last checkpoint"),
     preset: str = typer.Option("default", "--preset", help="default (the study's setting) or quick"),
-    steps: Optional[int] = typer.Option(None, "--steps", min=0),
-    beam: Optional[int] = typer.Option(None, "--beam", min=1),
-    expand: Optional[int] = typer.Option(None, "--expand", min=1, help="children per beam candidate per step"),
-    initial: Optional[int] = typer.Option(None, "--initial", min=1, help="initial candidates"),
-    errors: Optional[int] = typer.Option(None, "--errors", min=1, help="error examples per reflection"),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    train_size: Optional[int] = typer.Option(None, "--train-size", min=1),
-    dev_size: Optional[int] = typer.Option(None, "--dev-size", min=1),
-    test_size: Optional[int] = typer.Option(None, "--test-size", min=1),
-    train_batch: Optional[int] = typer.Option(None, "--train-batch", min=1, help="train examples scored per parent"),
-    minibatch: Optional[int] = typer.Option(None, "--minibatch", min=1, help="drop clear losers on N dev examples"),
-    selection: Optional[str] = typer.Option(None, "--selection", help="full or ucb"),
-    abo_demo: Optional[bool] = typer.Option(None, "--demo/--no-demo",
-                                            help="abo: show an instruction-following demonstration (default) or not"),
-    abo_rendering: Optional[str] = typer.Option(None, "--demo-rendering",
-                                                help="abo: demonstration as chat turns (default) or in the system"),
-    target_max_tokens: Optional[int] = typer.Option(None, "--target-max-tokens", min=1,
-                                                    help="generation limit of the target per example"),
-    optimizer_max_tokens: Optional[int] = typer.Option(None, "--optimizer-max-tokens", min=1,
-                                                       help="generation limit of the optimizer per call"),
-    max_calls: Optional[int] = typer.Option(None, "--max-calls", min=1, help="end cleanly at this many LM calls"),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="end cleanly at this many tokens"),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="benchmark data root (default $BEHAVOPT_DATA)"),
-    no_cache: bool = typer.Option(False, "--no-cache", help="neither read nor write the response cache"),
-    cache_path: Optional[Path] = typer.Option(None, "--cache-path"),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server (or OPENAI_BASE_URL)"),
-    api_key: Optional[str] = typer.Option(None, "--api-key", help="API key (better: OPENAI_API_KEY)",
-                                          show_default=False),
+    data_dir: Optional[Path] = DATA_DIR,
+    no_cache: bool = NO_CACHE,
+    cache: Optional[Path] = CACHE,
+    threads: Optional[int] = THREADS,
+    base_url: Optional[str] = BASE_URL,
+    api_key: Optional[str] = API_KEY,
     as_json: bool = typer.Option(False, "--json", help="print result.json on stdout, nothing else"),
+    overrides: dict[str, Any] | None = None,
 ) -> None:
     """Optimize the task's prompt for the target model; prints initial vs optimized test accuracy."""
     run_optimize(**locals())
@@ -88,12 +68,12 @@ def optimize_command(
 
 @user_errors
 def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Path, resume: bool, preset: str,
-                 data_dir: Path | None, no_cache: bool, cache_path: Path | None, threads: int | None,
-                 base_url: str | None, api_key: str | None, as_json: bool, **overrides: Any) -> None:
-    settings = settings_preset(preset).with_overrides(**overrides)
+                 data_dir: Path | None, no_cache: bool, cache: Path | None, threads: int | None,
+                 base_url: str | None, api_key: str | None, as_json: bool, overrides: dict[str, Any] | None) -> None:
+    settings = settings_preset(preset).with_overrides(**(overrides or {}))
     with Live(Text("starting..."), console=err_console, transient=True, refresh_per_second=2) as live:
         spec = RunSpec(task=task, method=method, target=target, optimizer=optimizer, settings=settings, out=out,
-                       resume=resume, data_dir=data_dir, cache=open_cache(no_cache, cache_path), threads=threads,
+                       resume=resume, data_dir=data_dir, cache=open_cache(no_cache, cache), threads=threads,
                        base_url=base_url, api_key=api_key, on_update=LiveStatus(live),
                        on_notice=lambda m: live.console.print(f"[yellow]{m}[/]", highlight=False))
         result = asyncio.run(run_optimization(spec))
@@ -110,8 +90,8 @@ def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Pa
           f"{result.best_test_score:.3f} [{b_lo:.2f}, {b_hi:.2f}]   (test n={result.test_size})")
     for line in caveats(result):
         print("  " + line)
-    print(f"  stopped: {result.stop_reason}; LM calls target {u['target'].get('calls', 0)}, optimizer "
-          f"{u['optimizer'].get('calls', 0)}; {u['wall_s']:.0f}s")
+    print(f"  stopped: {result.stop_reason}; LM calls target {u.target.calls}, optimizer {u.optimizer.calls}; "
+          f"{u.wall_s:.0f}s")
     print(f"  result: {Path(result.run_dir) / 'result.json'}  best prompt: {Path(result.run_dir) / 'best_prompt.txt'}")
 
 

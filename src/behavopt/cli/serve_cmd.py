@@ -15,7 +15,7 @@ from typing import Optional
 import typer
 
 from behavopt.cli.common import err_console, user_errors
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
 from behavopt.lm import local_models
 from behavopt.lm.spec import parse_spec
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from behavopt.errors import BehavoptError
+from behavopt.core.errors import BehavoptError
 from behavopt.eval.prompts import PromptCandidate
 from behavopt.eval.stats import answer_chance, wilson_interval
 from behavopt.lm.client import LM

@@ -2,7 +2,12 @@
 
 from behavopt.lm.cache import ResponseCache, cache_key
 from behavopt.lm.client import LM, ModelPool
-from behavopt.lm.errors import LMContextOverflow, LMError, LMRetriesExhausted, LMTransientError
+from behavopt.lm.errors import (
+           LMContextOverflow,
+           LMError,
+           LMRetriesExhausted,
+           LMTransientError,
+)
 from behavopt.lm.retry import RetryPolicy
 from behavopt.lm.spec import ModelSpec, parse_spec
 from behavopt.lm.types import ChatRequest, Completion, Message, Usage, UsageByRole

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
 from behavopt.lm.errors import LMContextOverflow, LMError
 from behavopt.lm.types import ChatRequest, Completion
 

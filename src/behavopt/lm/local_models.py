@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from behavopt.errors import ModelError
-from behavopt.paths import models_dir
+from behavopt.core.errors import ModelError
+from behavopt.core.paths import models_dir
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qsl
 
-from behavopt.errors import ConfigError, ModelError
+from behavopt.core.errors import ConfigError, ModelError
 from behavopt.lm import local_models
 from behavopt.lm.backend import ChatBackend
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Literal
 
 Role = Literal["target", "optimizer"]
@@ -75,6 +75,14 @@ class Usage:
         d["seconds"] = round(self.seconds, 3)
         return d
 
+    @staticmethod
+    def from_dict(d: dict) -> "Usage":
+        return Usage(**{f.name: d[f.name] for f in fields(Usage) if f.name in d})
+
+    def plus(self, other: "Usage") -> "Usage":
+        total = Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(Usage)})
+        return replace(total, seconds=round(total.seconds, 3))
+
 
 @dataclass
 class UsageByRole:
@@ -84,5 +92,22 @@ class UsageByRole:
     def for_role(self, role: Role) -> Usage:
         return self.target if role == "target" else self.optimizer
 
+    @property
+    def calls(self) -> int:
+        """LM calls of both roles (cache hits excluded)."""
+        return self.target.calls + self.optimizer.calls
+
+    @property
+    def tokens(self) -> int:
+        """Prompt and completion tokens of both roles (cache hits excluded)."""
+        return sum(u.prompt_tokens + u.completion_tokens for u in (self.target, self.optimizer))
+
+    def plus(self, other: "UsageByRole") -> "UsageByRole":
+        return UsageByRole(self.target.plus(other.target), self.optimizer.plus(other.optimizer))
+
     def to_dict(self) -> dict:
         return {"target": self.target.to_dict(), "optimizer": self.optimizer.to_dict()}
+
+    @staticmethod
+    def from_dict(d: dict) -> "UsageByRole":
+        return UsageByRole(Usage.from_dict(d.get("target", {})), Usage.from_dict(d.get("optimizer", {})))

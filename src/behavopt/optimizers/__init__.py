@@ -1,9 +1,9 @@
 """Prompt optimizers on one search engine."""
 
 from behavopt.optimizers.result import OptimizationResult
-from behavopt.optimizers.settings import PRESETS, SearchSettings, preset
+from behavopt.optimizers.settings import PRESETS, RunSettings, preset
 
-__all__ = ["OptimizationResult", "PRESETS", "SearchSettings", "preset", "optimize"]
+__all__ = ["OptimizationResult", "PRESETS", "RunSettings", "preset", "optimize"]
 
 
 def optimize(*args, **kwargs):  # type: ignore[no-untyped-def]

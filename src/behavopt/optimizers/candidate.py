@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from behavopt.eval.prompts import with_instruction
 from behavopt.lm.types import Message
+from behavopt.optimizers.behavior.procedure import Procedure
 from behavopt.tasks.types import Example
+
+# How a candidate reaches the target:
+#   instruction  the prompt, then the example's input, in one user turn (after any demonstration turns)
+#   turns        a demonstration as a user/assistant exchange of the same form, then the prompt and the input
+#   system       prompt and demonstration in the system message, the input as the user turn
+Style = Literal["instruction", "turns", "system"]
+
+
+def candidate_id(number: int) -> str:
+    """The id of the `number`-th candidate of a run (0: the task's own instruction)."""
+    return f"c{number:04d}"
+
+
+def creation_order(cid: str) -> int:
+    """The number a candidate id was given: candidates made earlier have smaller numbers."""
+    return int(cid[1:])
+
+
+INITIAL_ID = candidate_id(0)  # the task's own instruction, every run's first candidate
+
+
+def ranked(ids: Any, scores: dict[str, float]) -> list[str]:
+    """Candidate ids best first by score; ties go to the earliest made (fewest changes from the start)."""
+    return sorted(ids, key=lambda cid: (-scores[cid], creation_order(cid)))
 
 
 @dataclass(frozen=True)
@@ -19,15 +44,8 @@ class Proposal:
     origin: str  # how it was made: initial, paraphrase, edit, variation, opro, ...
     feedback: str | None = None  # the feedback (e.g. the textual gradient) that led to this prompt
     demos: tuple[Message, ...] = ()
-    meta: dict[str, Any] = field(default_factory=dict)
-    style: str = "instruction"
-
-
-# How a candidate reaches the target:
-#   instruction  the prompt, then the example's input, in one user turn (after any demonstration turns)
-#   turns        a demonstration as a user/assistant exchange of the same form, then the prompt and the input
-#   system       prompt and demonstration in the system message, the input as the user turn
-STYLES = ("instruction", "turns", "system")
+    procedure: Procedure | None = None  # ABO's steps and demonstration source
+    style: Style = "instruction"
 
 
 @dataclass(frozen=True)
@@ -40,8 +58,8 @@ class Candidate:
     feedback: str | None = None
     # Demonstration turns shown before the example (user/assistant pairs), for methods that teach by example.
     demos: tuple[Message, ...] = ()
-    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    style: str = "instruction"
+    procedure: Procedure | None = None
+    style: Style = "instruction"
 
     def _with_prompt(self, text: str) -> str:
         return with_instruction(self.prompt, text)
@@ -63,14 +81,12 @@ class Candidate:
         """Two candidates with the same fingerprint show the target the same thing."""
         return (" ".join(self.prompt.split()), tuple((m.role, m.content) for m in self.demos), self.style)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["demos"] = [{"role": m.role, "content": m.content} for m in self.demos]
-        return d
 
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> "Candidate":
-        demos = tuple(Message(m["role"], m["content"]) for m in d.get("demos", ()))
-        return Candidate(id=d["id"], prompt=d["prompt"], parent=d.get("parent"), step=d["step"], origin=d["origin"],
-                         feedback=d.get("feedback"), demos=demos, meta=d.get("meta") or {},
-                         style=d.get("style", "instruction"))
+def candidate_v0_to_v1(c: dict[str, Any]) -> dict[str, Any]:
+    """A version-0 candidate: ABO's steps and demonstration source were in `meta`."""
+    c = dict(c)
+    meta = c.pop("meta", None) or {}
+    if meta.get("steps"):
+        c["procedure"] = {"steps": meta["steps"], "demo_example": meta.get("demo_example"),
+                          "demo_answer": meta.get("demo_answer"), "refined_step": meta.get("refined_step")}
+    return c

@@ -4,14 +4,17 @@ never dev records beyond scores."""
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.client import LM
 from behavopt.lm.types import ChatRequest, Message
 from behavopt.optimizers.candidate import Candidate
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.engine.pseudo_errors import make_pseudo_errors
+from behavopt.optimizers.events import ErrorsShown, Event, NoErrors, OptimizerCall
+from behavopt.optimizers.settings import RunSettings
 from behavopt.tasks.types import Example, Task
 
 
@@ -19,67 +22,72 @@ from behavopt.tasks.types import Example, Task
 class ProposalContext:
     task: Task
     optimizer: LM
-    settings: SearchSettings
+    settings: RunSettings
     train: list[Example]
     step: int
     rng: random.Random
-    # Async callable: scores a candidate on this step's train batch and returns its records.
-    _train_records: Callable[[Candidate], Any]
-    _event: Callable[..., None]
+    # Scores a candidate on this step's train batch and returns its records.
+    _train_records: Callable[[Candidate], Awaitable[list[EvalRecord]]]
+    _emit: Callable[[Event], None]
     # (candidate, dev score) of every scored candidate so far, for methods that learn from the trajectory.
     history: list[tuple[Candidate, float]] = field(default_factory=list)
     # The method's own notes, kept in checkpoints (e.g. ABO's failing-step counts per candidate).
-    memo: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     async def ask(self, purpose: str, prompt: str, *, parent: str | None = None, sample: int = 0,
                   temperature: float | None = None, system: str | None = None, max_tokens: int | None = None) -> str:
         """One optimizer call, logged as an event with its input and output. LM errors propagate."""
-        s = self.settings
+        m = self.settings.models
         messages = ([Message("system", system)] if system else []) + [Message("user", prompt)]
-        request = ChatRequest(messages=tuple(messages), max_tokens=max_tokens or s.optimizer_max_tokens,
-                              temperature=s.optimizer_temperature if temperature is None else temperature,
-                              seed=s.seed * 10_007 + self.step, sample=sample)
+        request = ChatRequest(messages=tuple(messages), max_tokens=max_tokens or m.optimizer_max_tokens,
+                              temperature=m.optimizer_temperature if temperature is None else temperature,
+                              seed=self.settings.data.seed * 10_007 + self.step, sample=sample)
         completion = await self.optimizer.complete(request)
-        self._event("optimizer_call", step=self.step, purpose=purpose, parent=parent, sample=sample,
-                    prompt=prompt, system=system, output=completion.text, cached=completion.cached,
-                    tokens=completion.prompt_tokens + completion.completion_tokens)
+        self.emit(OptimizerCall(step=self.step, purpose=purpose, parent=parent, sample=sample, prompt=prompt,
+                                system=system, output=completion.text, cached=completion.cached,
+                                tokens=completion.prompt_tokens + completion.completion_tokens))
         return completion.text
 
     async def train_records(self, candidate: Candidate) -> list[EvalRecord]:
         return await self._train_records(candidate)
 
     async def errors(self, candidate: Candidate, k: int | None = None) -> list[EvalRecord]:
-        """Up to k wrongly answered train examples of this step's batch, sampled with the step's seed.
+        """Up to k wrongly answered train examples of this step's batch, sampled with the step's seed, logged as the
+        errors shown (or as none to show).
 
-        With settings.error_source "pseudo" (the study's control), correctly answered examples of the batch are
-        shown instead, their answers replaced by plausible wrong ones, as many as there are real errors to show."""
+        With the study's control `error_source="pseudo"`, correctly answered examples of the batch are shown
+        instead, their answers replaced by plausible wrong ones, as many as there are real errors to show."""
         records = await self.train_records(candidate)
         # A failed target call says nothing about the prompt: only real wrong answers are errors.
         wrong = [r for r in records if not r.correct and r.output is not None]
-        k = self.settings.errors if k is None else k
+        k = self.settings.search.errors if k is None else k
         chosen = self.rng.sample(wrong, k) if len(wrong) > k else wrong
-        if self.settings.error_source != "pseudo":
-            return chosen
-        return self._pseudo_errors(records, len(chosen), candidate)
+        fakes: tuple[str, ...] | None = None
+        if self.settings.controls.error_source == "pseudo":
+            chosen, fakes = self._pseudo_errors(records, len(chosen), candidate)
+        if chosen:
+            self.emit(ErrorsShown(step=self.step, parent=candidate.id, example_ids=tuple(r.id for r in chosen),
+                                  fake_answers=fakes))
+        else:
+            self.emit(NoErrors(step=self.step, parent=candidate.id))
+        return chosen
 
-    def _pseudo_errors(self, records: list[EvalRecord], n: int, candidate: Candidate) -> list[EvalRecord]:
-        from behavopt.study.pseudo_errors import make_pseudo_errors  # the study's control, loaded only when used
-
+    def _pseudo_errors(self, records: list[EvalRecord], n: int,
+                       candidate: Candidate) -> tuple[list[EvalRecord], tuple[str, ...]]:
         try:
-            eligible = make_pseudo_errors(records, self.task, seed=f"{self.settings.seed}:{self.step}:{candidate.id}")
+            eligible = make_pseudo_errors(records, self.task,
+                                          seed=f"{self.settings.data.seed}:{self.step}:{candidate.id}")
         except ValueError:  # no correctly answered example here can be made wrong: nothing to show
             eligible = []
         if len(eligible) > n:
             eligible = self.rng.sample(eligible, n)
-        self.note("pseudo_errors", parent=candidate.id, example_ids=[p.record.id for p in eligible],
-                  fake_answers=[p.fake_answer for p in eligible])
-        return [p.record for p in eligible]
+        return [p.record for p in eligible], tuple(p.fake_answer for p in eligible)
 
     def exemplars(self, k: int) -> list[Example]:
         return self.rng.sample(self.train, min(k, len(self.train)))
 
-    def note(self, kind: str, **fields: Any) -> None:
-        self._event(kind, step=self.step, **fields)
+    def emit(self, event: Event) -> None:
+        self._emit(event)
 
 
 def format_error(record: EvalRecord, max_chars: int = 600) -> str:

@@ -1,14 +1,19 @@
-"""The result of an optimization run, exactly what result.json holds."""
+"""The result of an optimization run, exactly what result.json holds, typed, and its file format."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from behavopt.core.schema import RESULT_VERSION, FileFormat, plain, read_json, typed
+from behavopt.lm.types import Message, Usage
+from behavopt.optimizers.behavior.figures import BehaviorFigures
+from behavopt.optimizers.candidate import INITIAL_ID
+from behavopt.optimizers.settings import RunSettings, settings_from_v0
 
 # A best prompt whose target gives its demonstration's answer this much more often than that answer is right (share of
-# dev answers minus share of dev gold) is named as possibly copying: 0.25 flags both cases measured on BBH (snarks
-# +0.42, object_counting +0.26) and leaves the gaps a few dev examples make (1 of 15 is 0.07).
+# dev answers minus share of dev gold) is named as possibly copying; a few dev examples move the gap less than this.
 DEMO_COPY_EXCESS = 0.25
 
 
@@ -20,12 +25,9 @@ class CandidateSummary:
     dev_score: float | None
     feedback: str | None
     origin: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        extra = d.pop("extra")
-        return {**d, **extra}
+    demos: tuple[Message, ...] = ()
+    early_stopped: bool = False  # scored on a dev minibatch only: dev_score is that minibatch's
+    figures: BehaviorFigures | None = None  # the method's own figures (ABO: adherence, failing steps)
 
 
 @dataclass
@@ -34,8 +36,39 @@ class StepSummary:
     candidates: list[CandidateSummary]
     beam: list[str]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "candidates": [c.to_dict() for c in self.candidates], "beam": self.beam}
+
+@dataclass
+class SplitChance:
+    dev: float
+    test: float
+
+
+@dataclass
+class AnswerChance:
+    """The accuracy of each prompt's answers shuffled across the examples: a gain that this moves as much as the
+    score comes from giving the commoner gold answer more often, not from solving more."""
+
+    initial: SplitChance
+    best: SplitChance
+
+
+@dataclass
+class RunUsage:
+    target: Usage = field(default_factory=Usage)
+    optimizer: Usage = field(default_factory=Usage)
+    wall_s: float = 0.0
+
+    @property
+    def calls(self) -> int:
+        return self.target.calls + self.optimizer.calls
+
+    @property
+    def tokens(self) -> int:
+        return sum(u.prompt_tokens + u.completion_tokens for u in (self.target, self.optimizer))
+
+    @property
+    def cache_hits(self) -> int:
+        return self.target.cache_hits + self.optimizer.cache_hits
 
 
 @dataclass
@@ -57,43 +90,79 @@ class OptimizationResult:
     test_size: int
     dev_size: int
     steps: list[StepSummary]
-    usage: dict[str, Any]
+    usage: RunUsage
     stop_reason: str
     run_dir: str
-    settings: dict[str, Any]
-    # {"initial"|"best": {"dev"|"test": accuracy of the prompt's answers shuffled across the examples}}: a gain that
-    # this moves as much as the score comes from giving the commoner gold answer more often, not from solving more.
-    answer_chance: dict[str, dict[str, float]] = field(default_factory=dict)
+    settings: RunSettings
+    answer_chance: AnswerChance | None = None
+
+    def candidate(self, candidate_id: str) -> CandidateSummary | None:
+        return next((c for s in self.steps for c in s.candidates if c.id == candidate_id), None)
 
     def label_shifts(self) -> list[tuple[str, float, float]]:
         """(split, gain, chance gain) where the best prompt gained over the initial one but its answer frequencies
         alone gain as much: it moved the target toward the commoner gold answer rather than solving more."""
-        if not self.answer_chance or self.best_candidate == "c0000":
+        chance = self.answer_chance
+        if chance is None or self.best_candidate == INITIAL_ID:
             return []
         shifts = []
         for split, initial, best in (("dev", self.initial_dev_score, self.best_dev_score),
                                      ("test", self.initial_test_score, self.best_test_score)):
             gain = best - initial
-            chance_gain = self.answer_chance["best"][split] - self.answer_chance["initial"][split]
+            chance_gain = getattr(chance.best, split) - getattr(chance.initial, split)
             if gain > 0 and chance_gain >= gain:
                 shifts.append((split, round(gain, 4), round(chance_gain, 4)))
         return shifts
 
     def demo_copying(self) -> tuple[str, float, float] | None:
         """(the demonstration's answer, its share of the best prompt's dev answers, its share of the dev gold answers)
-        where the target gives it far more often than it is right: a small target copies the one worked example
-        (Qwen-0.5B on BBH snarks gave the demonstration's (B) to 94 % of test inputs, 52 % gold; object_counting 11
-        to 28 %, 2 % gold). None for prompts without a demonstration."""
-        best = next((c for s in self.steps for c in s.candidates if c.id == self.best_candidate), None)
-        extra = best.extra if best else {}
-        share, gold = extra.get("demo_answer_share"), extra.get("demo_answer_gold_share")
+        where the target gives it far more often than it is right: a small target may copy the one worked example.
+        None for prompts without a demonstration."""
+        best = self.candidate(self.best_candidate)
+        figures = best.figures if best else None
+        if figures is None or figures.demo_answer is None:
+            return None
+        share, gold = figures.demo_answer_share, figures.demo_answer_gold_share
         if share is None or gold is None or share - gold < DEMO_COPY_EXCESS:
             return None
-        return extra["demo_answer"], share, gold
+        return figures.demo_answer, share, gold
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["steps"] = [s.to_dict() for s in self.steps]
-        d["initial_test_ci95"] = [round(x, 4) for x in self.initial_test_ci95]
-        d["best_test_ci95"] = [round(x, 4) for x in self.best_test_ci95]
-        return d
+        data = plain(self)
+        data["initial_test_ci95"] = [round(x, 4) for x in self.initial_test_ci95]
+        data["best_test_ci95"] = [round(x, 4) for x in self.best_test_ci95]
+        return RESULT_FORMAT.stamp(data)
+
+    @staticmethod
+    def from_dict(data: Any, source: str = "result.json") -> "OptimizationResult":
+        return typed(OptimizationResult, RESULT_FORMAT.current(data, source), source)
+
+    @staticmethod
+    def load(path: Path) -> "OptimizationResult":
+        return OptimizationResult.from_dict(read_json(path, "reading a run's result"), str(path))
+
+
+_FIGURE_KEYS = ("steps", "style", "demonstration", "adherence_rate", "step_adherence", "failing_step_counts",
+                "demo_answer", "demo_answer_share", "demo_answer_gold_share")
+
+
+def _candidate_v0_to_v1(c: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 wrote a method's figures flat beside the candidate's own fields."""
+    c = dict(c)
+    figures = {k: c.pop(k) for k in _FIGURE_KEYS if k in c}
+    if "steps" in figures:
+        c["figures"] = figures
+    return c
+
+
+def _result_v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 kept the settings flat, a method's figures flat in each candidate, and an empty answer_chance
+    where none was computed."""
+    data["settings"] = settings_from_v0(data.get("settings") or {}, data.get("method", ""))
+    data["steps"] = [{**s, "candidates": [_candidate_v0_to_v1(c) for c in s.get("candidates", [])]}
+                     for s in data.get("steps", [])]
+    data["answer_chance"] = data.get("answer_chance") or None
+    return data
+
+
+RESULT_FORMAT = FileFormat("result", RESULT_VERSION, {0: _result_v0_to_v1})

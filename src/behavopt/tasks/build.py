@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.answers import answer_format, extractor_for, metric_for
 from behavopt.tasks.types import AnswerType, Example, Extractor, Metric, Task
 

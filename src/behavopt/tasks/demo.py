@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.build import make_task
 from behavopt.tasks.types import AnswerType, Example, Task
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from behavopt.errors import TaskError
-from behavopt.paths import data_dir as _env_data_dir
+from behavopt.core.errors import TaskError
+from behavopt.core.paths import data_dir as _env_data_dir
 
 DATA_FIX = "set --data-dir or BEHAVOPT_DATA to the benchmarks folder (the one holding bbh/, gsm8k/, ...)"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.files import resolve_data_dir
 from behavopt.tasks.types import Task
 
@@ -68,7 +68,7 @@ def load_task(spec: str, data_dir: str | Path | None = None) -> Task:
 
 def known_tasks(data_dir: str | Path | None = None) -> list[str]:
     """Every loadable benchmark spec found in the data folder, plus the built-in demos (for `--help` / listings)."""
-    from behavopt.paths import data_dir as env_data_dir
+    from behavopt.core.paths import data_dir as env_data_dir
     from behavopt.tasks import demo
     from behavopt.tasks.loaders import cls
 

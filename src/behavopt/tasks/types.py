@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 
 
 class AnswerType(str, Enum):

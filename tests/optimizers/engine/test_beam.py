@@ -4,6 +4,7 @@ minibatch early stop and UCB selection."""
 import re
 
 from behavopt.lm.errors import LMError
+from behavopt.optimizers.events import Duplicate, EarlyStopped, ProposalFailed, Scored
 from tests.optimizers.helpers import build, kind_of, quality, text_of
 
 
@@ -44,15 +45,15 @@ def test_counts_initial_beam_children_and_steps(tmp_path):
     assert step0[0].prompt == h.engine.task.instruction
     dev = {e.id for e in h.splits.dev}
     assert all(h.scored_ids(c.id) == dev for c in cands)  # full selection: everyone on all of dev
-    assert [e["step"] for e in h.state.step_log] == [0, 1, 2] and h.state.step == 2
+    assert [e.step for e in h.state.step_log] == [0, 1, 2] and h.state.step == 2
     for entry in h.state.step_log:
-        assert len(entry["beam"]) == 2
+        assert len(entry.beam) == 2
     for step in (1, 2):
         children = [c for c in cands if c.step == step]
         assert len(children) == 2 * 3
-        for parent in h.state.step_log[step - 1]["beam"]:
+        for parent in h.state.step_log[step - 1].beam:
             assert sum(c.parent == parent for c in children) == 3
-        assert h.state.step_log[step]["created"] == [c.id for c in children]
+        assert h.state.step_log[step].created == [c.id for c in children]
     assert len(h.optimizer.requests) == 3 + 2 * (2 * 3)
     assert h.state.stop_reason == "finished 2 steps"
     assert [c.id for c in cands] == [f"c{i:04d}" for i in range(len(cands))]
@@ -63,11 +64,11 @@ def test_every_beam_is_the_top_by_dev_score_with_ties_to_the_earliest(tmp_path):
     h.run()
     scores = h.state.dev_scores
     pool = [c for c in h.state.candidates if h.state.candidates[c].step == 0]
-    assert h.state.step_log[0]["beam"] == sorted(pool, key=lambda c: (-scores[c], int(c[1:])))[:3]
+    assert h.state.step_log[0].beam == sorted(pool, key=lambda c: (-scores[c], int(c[1:])))[:3]
     for entry in h.state.step_log[1:]:
-        prev = next(e for e in h.state.step_log if e["step"] == entry["step"] - 1)["beam"]
-        pool = prev + entry["created"]
-        assert entry["beam"] == sorted(pool, key=lambda c: (-scores[c], int(c[1:])))[:3]
+        prev = next(e for e in h.state.step_log if e.step == entry.step - 1).beam
+        pool = prev + entry.created
+        assert entry.beam == sorted(pool, key=lambda c: (-scores[c], int(c[1:])))[:3]
     assert len(set(scores.values())) < len(scores)  # ties happened, so the tie-break was exercised
 
 
@@ -77,7 +78,7 @@ def test_ties_go_to_the_earliest_candidate(tmp_path):
     h.run()
     ids, s = by_name(h), h.state.dev_scores
     assert s[ids["I0"]] == s[ids["I2"]] > s[ids["I1"]]
-    assert h.state.step_log[0]["beam"] == [ids["I0"], ids["I2"]]
+    assert h.state.step_log[0].beam == [ids["I0"], ids["I2"]]
     # I0.0 and I2.1 tie with their parents and lose to them; I0.1 beats everyone.
     assert s[ids["I0.1"]] > s[ids["I0"]] == s[ids["I0.0"]] == s[ids["I2.1"]]
     assert h.state.beam == [ids["I0.1"], ids["I0"]]
@@ -88,8 +89,8 @@ def test_duplicates_are_not_admitted(tmp_path):
     h = build(tmp_path, "ape", initial=4, beam=2, expand=2, steps=1,
               opt_reply=named({"I0": 8, "I1": 6}, same_as={"I2": "TASK", "I0.0": "I1", "I1.1": "I0.1"}))
     h.run()
-    dups = h.events("duplicate")
-    assert [(e["step"], e["parent"]) for e in dups] == [(0, "c0000"), (1, "c0001"), (1, "c0002")]
+    dups = h.events(Duplicate)
+    assert [(e.step, e.parent) for e in dups] == [(0, "c0000"), (1, "c0001"), (1, "c0002")]
     prompts = [" ".join(c.prompt.split()) for c in h.state.candidates.values()]
     assert len(prompts) == len(set(prompts))
     assert [c.id for c in h.state.candidates.values()] == [f"c{i:04d}" for i in range(len(prompts))]
@@ -105,10 +106,10 @@ def test_a_failing_parent_is_recorded_and_the_others_still_get_children(tmp_path
               opt_fail=fail)
     h.run()
     ids = by_name(h)
-    assert h.state.step_log[0]["beam"] == [ids["I0"], ids["I1"]]
-    failed = h.events("proposal_failed")
-    assert [(e["step"], e["parent"]) for e in failed] == [(1, ids["I0"])]
-    assert failed[0]["error"] == "LMError: server said no"
+    assert h.state.step_log[0].beam == [ids["I0"], ids["I1"]]
+    failed = h.events(ProposalFailed)
+    assert [(e.step, e.parent) for e in failed] == [(1, ids["I0"])]
+    assert failed[0].error == "LMError: server said no"
     children = [c for c in h.state.candidates.values() if c.step == 1]
     assert [c.parent for c in children] == [ids["I1"], ids["I1"]]
     assert h.state.step == 1 and ids["I0"] in h.state.beam
@@ -118,7 +119,7 @@ def test_a_failing_parent_is_recorded_and_the_others_still_get_children(tmp_path
 def test_failed_initial_paraphrases_leave_the_task_instruction(tmp_path):
     h = build(tmp_path, "ape", initial=3, beam=2, expand=1, steps=1, opt_fail=lambda r: LMError("down"))
     h.run()
-    assert [e["step"] for e in h.events("proposal_failed")] == [0, 1]
+    assert [e.step for e in h.events(ProposalFailed)] == [0, 1]
     assert list(h.state.candidates) == ["c0000"] and h.state.beam == ["c0000"]
 
 
@@ -128,19 +129,19 @@ def test_minibatch_early_stop_drops_children_below_the_weakest_parent(tmp_path):
     h.run()
     ids, state = by_name(h), h.state
     dev = {e.id for e in h.splits.dev}
-    stopped = h.events("early_stopped")
-    step1 = [e for e in stopped if e["step"] == 1]
-    assert sorted(e["candidate"] for e in step1) == sorted([ids["I0.0"], ids["I1.0"]])
-    assert all(e["floor"] > e["minibatch_score"] and e["n"] == 5 for e in stopped)
-    partial = state.strategy["partial"]
-    assert sorted(e["candidate"] for e in stopped) == sorted(partial)
+    stopped = h.events(EarlyStopped)
+    step1 = [e for e in stopped if e.step == 1]
+    assert sorted(e.candidate for e in step1) == sorted([ids["I0.0"], ids["I1.0"]])
+    assert all(e.floor > e.minibatch_score and e.n == 5 for e in stopped)
+    partial = state.early_stopped
+    assert sorted(e.candidate for e in stopped) == sorted(partial)
     for cid in partial:
         seen = h.scored_ids(cid)
         assert len(seen) == 5 and seen <= dev  # scored on the minibatch only
-        assert all(cid not in entry["beam"] for entry in state.step_log)
+        assert all(cid not in entry.beam for entry in state.step_log)
     for name in ("I0.1", "I1.1"):
         assert h.scored_ids(ids[name]) == dev  # kept children get the full dev score
-    assert state.step_log[1]["beam"] == sorted([ids[n] for n in ("I0", "I1", "I0.1", "I1.1")],
+    assert state.step_log[1].beam == sorted([ids[n] for n in ("I0", "I1", "I0.1", "I1.1")],
                                                key=lambda c: (-state.dev_scores[c], int(c[1:])))[:2]
     # The minibatch is the same for all children of a step.
     batches = {frozenset(h.scored_ids(c)) for c in partial if state.candidates[c].step == 1}
@@ -157,15 +158,15 @@ def test_ucb_selection_keeps_beam_ids_scored_on_dev_only(tmp_path):
     for r in h.target.requests:
         assert any(inp in text_of(r) for inp in dev_inputs)  # no train (APE) and no test example
     for entry in state.step_log:
-        assert len(entry["beam"]) == 2
-        assert all(c in state.dev_scores for c in entry["beam"])
+        assert len(entry.beam) == 2
+        assert all(c in state.dev_scores for c in entry.beam)
     for cid, score in state.dev_scores.items():
         recs = h.engine.scorer.all_records(cid)
         assert {r.id for r in recs} <= dev and len(recs) >= 5
         assert score == sum(r.correct for r in recs) / len(recs)
-    assert by_name(h)["I0"] in state.step_log[0]["beam"]
-    scored = h.events("scored")
-    assert scored and all(e.get("selection") == "ucb" and e["split"] == "dev" for e in scored)
+    assert by_name(h)["I0"] in state.step_log[0].beam
+    scored = h.events(Scored)
+    assert scored and all(e.selection == "ucb" and e.split == "dev" for e in scored)
     # Round 1 pulls the first `beam` arms (unpulled arms tie at +inf: earliest first), round 2 the others.
     first = [r for r in h.target.requests[:10]]
     assert {quality(r.messages[-1].content.rpartition("\n\n")[0]) for r in first} == {3, 9}

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.engine.mcts import MCTS
 from behavopt.optimizers.engine.state import SearchState
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.events import MctsIteration, StepEnded
+from behavopt.optimizers.settings import RunSettings
 from tests.optimizers.helpers import build, kind_of
 
 
@@ -19,14 +20,14 @@ def depth(cands, cid):
 
 
 def test_tree_grows_from_the_root_within_depth_and_width(tmp_path):
-    h = build(tmp_path, "promptagent", mcts_iterations=6, mcts_depth=2, mcts_width=2)
+    h = build(tmp_path, "promptagent", steps=6, mcts_depth=2, mcts_width=2)
     h.run()
     state, tree = h.state, h.state.strategy["tree"]
     cands = state.candidates
     assert tree["root"] == "c0000" and cands["c0000"].prompt == h.engine.task.instruction
     assert state.step == 6 and state.stop_reason == "finished 6 iterations"
-    assert [e["step"] for e in state.step_log] == list(range(7))
-    assert len(h.events("mcts_iteration")) == 6
+    assert [e.step for e in state.step_log] == list(range(7))
+    assert len(h.events(MctsIteration)) == 6
     for node, kids in tree["children"].items():
         assert 1 <= len(kids) <= 2
         assert depth(cands, node) < 2  # nodes at the depth limit are never expanded
@@ -38,24 +39,24 @@ def test_tree_grows_from_the_root_within_depth_and_width(tmp_path):
     assert any(depth(cands, c) == 2 for c in cands)  # the search went deeper than the root's children
     # Everything created was scored on dev; the beam is the best by dev score.
     assert set(state.dev_scores) == set(cands)
-    assert state.beam == sorted(cands, key=lambda c: (-state.dev_scores[c], int(c[1:])))[: h.engine.settings.beam]
+    assert state.beam == sorted(cands, key=lambda c: (-state.dev_scores[c], int(c[1:])))[: h.engine.settings.search.beam]
 
 
 def test_visits_and_values_backpropagate_along_each_path(tmp_path):
-    h = build(tmp_path, "promptagent", mcts_iterations=6, mcts_depth=3, mcts_width=2)
+    h = build(tmp_path, "promptagent", steps=6, mcts_depth=3, mcts_width=2)
     h.run()
     state, tree = h.state, h.state.strategy["tree"]
     scores = state.dev_scores
     visits = {c: 0 for c in state.candidates}
     value = {c: 0.0 for c in state.candidates}
     visits["c0000"], value["c0000"] = 1, scores["c0000"]  # the root's own evaluation
-    created = {e["step"]: e["created"] for e in state.step_log}
-    for ev in h.events("mcts_iteration"):
-        path = ev["path"]
+    created = {e.step: e.created for e in state.step_log}
+    for ev in h.events(MctsIteration):
+        path = ev.path
         assert path[0] == "c0000"
         assert all(state.candidates[b].parent == a for a, b in zip(path, path[1:]))
-        assert ev["reward"] == scores[path[-1]]
-        new = created[ev["step"]]
+        assert ev.reward == scores[path[-1]]
+        new = created[ev.step]
         if new:
             # The best new child extends the path; its siblings count their own evaluation once.
             assert path[-1] == max(new, key=lambda c: scores[c])
@@ -65,7 +66,7 @@ def test_visits_and_values_backpropagate_along_each_path(tmp_path):
                     value[c] += scores[c]
         for c in path:
             visits[c] += 1
-            value[c] += ev["reward"]
+            value[c] += ev.reward
     assert tree["visits"]["c0000"] == 1 + 6
     assert tree["visits"] == {c: n for c, n in visits.items() if n}
     for c, v in value.items():
@@ -74,17 +75,17 @@ def test_visits_and_values_backpropagate_along_each_path(tmp_path):
 
 
 def test_at_the_depth_limit_a_leaf_is_re_evaluated_not_expanded(tmp_path):
-    h = build(tmp_path, "promptagent", mcts_iterations=4, mcts_depth=1, mcts_width=2)
+    h = build(tmp_path, "promptagent", steps=4, mcts_depth=1, mcts_width=2)
     h.run()
     cands = h.state.candidates
     assert len(cands) == 3  # the root and its `width` children
     kinds = [kind_of(r) for r in h.optimizer.requests]
     assert kinds == ["promptagent_gradient", "promptagent_optimize", "promptagent_optimize"]
-    iterations = h.events("mcts_iteration")
-    assert [len(e["path"]) for e in iterations] == [2, 2, 2, 2]
-    assert [e["created"] for e in h.events("step")][1:] == [["c0001", "c0002"], [], [], []]
+    iterations = h.events(MctsIteration)
+    assert [len(e.path) for e in iterations] == [2, 2, 2, 2]
+    assert [e.created for e in h.events(StepEnded)][1:] == [("c0001", "c0002"), (), (), ()]
     for e in iterations[1:]:
-        assert e["reward"] == h.state.dev_scores[e["path"][-1]]
+        assert e.reward == h.state.dev_scores[e.path[-1]]
 
 
 def test_select_path_follows_uct_with_ties_to_the_earliest():
@@ -93,7 +94,7 @@ def test_select_path_follows_uct_with_ties_to_the_earliest():
         for cid in {"c0000", *visits}:
             state.candidates[cid] = Candidate(cid, cid, None, 0, "x")
         state.strategy["tree"] = {"visits": visits, "value": value, "children": children, "root": "c0000"}
-        return SimpleNamespace(state=state, settings=SearchSettings(mcts_exploration=2.5))
+        return SimpleNamespace(state=state, settings=RunSettings().with_overrides(mcts_exploration=2.5))
 
     mcts = MCTS()
     # An unvisited child is tried first.

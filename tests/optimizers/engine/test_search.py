@@ -1,26 +1,26 @@
 """The engine's guarantees across methods: what the optimizer may see, and reproducible results."""
 
 import asyncio
-import json
 
 import pytest
 
 from behavopt.optimizers.engine.beam import BeamSearch
-from behavopt.optimizers.methods import METHOD_NAMES
+from behavopt.optimizers.events import OptimizerCall
+from behavopt.optimizers.methods import method_names
 from tests.lm.scripted import ScriptedBackend
 from tests.optimizers.helpers import DelayedBackend, build, optimizer_answer, target_answer, text_of
 
-SEARCH = dict(initial=3, beam=2, expand=2, steps=2, mcts_iterations=3, mcts_depth=2, mcts_width=2, errors=3)
+SEARCH = dict(initial=3, beam=2, expand=2, steps=2, mcts_depth=2, mcts_width=2, errors=3)
 
 
-@pytest.mark.parametrize("method", METHOD_NAMES)
+@pytest.mark.parametrize("method", method_names())
 def test_no_dev_or_test_example_reaches_the_optimizer(tmp_path, method):
     h = build(tmp_path, method, **SEARCH)
     h.run()
-    assert h.state.step == 3 if method == "promptagent" else h.state.step == 2
+    assert h.state.step == 2  # `steps` means the same for every method, tree search included
     texts = h.optimizer_texts()
     assert texts
-    logged = [e["prompt"] for e in h.events("optimizer_call")]
+    logged = [e.prompt for e in h.events(OptimizerCall)]
     assert sorted(logged) == sorted(texts)  # every optimizer call is in the event log, as sent
     for name in ("dev", "test"):
         for e in h.splits.get(name):
@@ -32,7 +32,7 @@ def test_no_dev_or_test_example_reaches_the_optimizer(tmp_path, method):
     # During the search the target never sees a test example; test records are written only at the end.
     test_inputs = [e.input for e in h.splits.test]
     assert not any(inp in text_of(r) for r in h.target.requests for inp in test_inputs)
-    splits = {row["split"] for cid in h.state.candidates for row in h.rundir.load_records(cid)}
+    splits = {split for cid in h.state.candidates for split, _ in h.rundir.load_records(cid)}
     assert splits <= {"train", "dev"} and "dev" in splits
 
 
@@ -41,19 +41,19 @@ def test_only_parents_are_scored_on_train(tmp_path):
     h.run()
     train = {e.id for e in h.splits.train}
     on_train = {cid for cid in h.state.candidates if h.scored_ids(cid) & train}
-    parents = {cid for entry in h.state.step_log[:-1] for cid in entry["beam"]}
+    parents = {cid for entry in h.state.step_log[:-1] for cid in entry.beam}
     assert on_train == parents
     for step in (1, 2):
         batch = {e.id for e in h.engine.train_batch(step)}
-        assert len(batch) == h.engine.settings.train_batch and batch <= train
-        for cid in h.state.step_log[step - 1]["beam"]:
+        assert len(batch) == h.engine.settings.search.train_batch and batch <= train
+        for cid in h.state.step_log[step - 1].beam:
             assert batch <= h.scored_ids(cid)
 
 
 def snapshot(h):
     s = h.state
     return ([(c.id, c.prompt, c.parent, c.step, c.origin, c.feedback) for c in s.candidates.values()],
-            s.dev_scores, [e["beam"] for e in s.step_log], s.best().id)
+            s.dev_scores, [e.beam for e in s.step_log], s.best().id)
 
 
 def delayed_run(tmp_path, method, delay_seed):
@@ -65,7 +65,7 @@ def delayed_run(tmp_path, method, delay_seed):
     return h
 
 
-@pytest.mark.parametrize("method", METHOD_NAMES)
+@pytest.mark.parametrize("method", method_names())
 def test_same_seed_same_candidates_whatever_order_calls_finish(tmp_path, method):
     a, b = delayed_run(tmp_path, method, 1), delayed_run(tmp_path, method, 2)
     assert a.target.finished != b.target.finished  # the calls really finished in other orders
@@ -101,7 +101,7 @@ def test_resumed_search_ends_where_an_uninterrupted_one_does(tmp_path, method):
     first.rundir.stop_path.unlink()
     second = build(tmp_path / "other", method, **SEARCH)
     second.engine.rundir = first.rundir
-    second.engine.restore(json.loads(json.dumps(first.rundir.load_checkpoint())))
+    second.engine.restore(first.rundir.load_checkpoint())
     assert second.state.step == 1
     second.run()
     assert snapshot(second) == snapshot(full)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from behavopt.optimizers.engine.beam import BeamSearch
 from behavopt.optimizers.engine.stop import AnyOf, MaxCalls, MaxTokens, Progress, StopFile
 from behavopt.optimizers.run import stop_conditions
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.settings import RunSettings
 from tests.optimizers.helpers import build
 
 
@@ -43,16 +43,16 @@ def test_any_of_returns_the_first_reason():
 
 
 def test_run_builds_every_configured_condition(tmp_path):
-    from behavopt.runs.rundir import RunDir
+    from behavopt.optimizers.rundir import RunDir
 
     rundir = RunDir(tmp_path)
-    cond = stop_conditions(rundir, SearchSettings(max_calls=10, max_tokens=100))
+    cond = stop_conditions(rundir, RunSettings().with_overrides(max_calls=10, max_tokens=100))
     assert cond(progress(calls=1, tokens=1, next_step_calls=1)) is None
     assert cond(progress(calls=10)).startswith("call budget")
     assert cond(progress(tokens=100)).startswith("token budget")
     (tmp_path / "STOP").touch()
     assert cond(progress()).startswith("stop file")
-    assert stop_conditions(rundir, SearchSettings()).conditions == (StopFile(rundir.stop_path),)
+    assert stop_conditions(rundir, RunSettings()).conditions == (StopFile(rundir.stop_path),)
 
 
 @dataclass
@@ -80,7 +80,7 @@ def test_engine_reports_true_progress_between_steps(tmp_path):
         assert p.calls == calls and p.next_step_calls == step_calls
         assert p.tokens > prompt_tokens  # prompt tokens plus completion tokens
     s = h.engine.settings
-    assert truth[0][0].calls == s.initial * len(h.splits.dev) + (s.initial - 1)  # as BeamSearch.initial_calls says
+    assert truth[0][0].calls == s.search.initial * len(h.splits.dev) + (s.search.initial - 1)  # as BeamSearch.initial_calls says
     assert truth[0][0].calls == BeamSearch().initial_calls(h.engine)
 
 
@@ -99,7 +99,7 @@ def test_max_calls_stops_when_the_next_step_would_pass_the_budget(tmp_path):
               stop=MaxCalls(first.calls + first.next_step_calls - 1))
     h.run()
     assert h.state.step == 0 and "would be passed by the next step" in h.state.stop_reason
-    assert h.rundir.load_checkpoint()["stop_reason"] == h.state.stop_reason
+    assert h.rundir.load_checkpoint().stop_reason == h.state.stop_reason
     assert not [c for c in h.state.candidates.values() if c.step > 0]
     # With exactly enough budget for the next step it goes on.
     h = build(tmp_path / "b", "ape", initial=3, beam=2, expand=2, steps=2,
@@ -126,14 +126,14 @@ def test_stop_file_ends_the_run_after_the_current_step(tmp_path):
     holder["h"] = h
     h.run()
     assert h.state.step == 1 and h.state.stop_reason == f"stop file {h.rundir.stop_path} found"
-    assert h.rundir.load_checkpoint()["step"] == 1
+    assert h.rundir.load_checkpoint().step == 1
 
 
 def test_mcts_checks_stop_conditions_between_iterations(tmp_path):
     rec = Recorder()
-    h = build(tmp_path / "a", "promptagent", mcts_iterations=3, stop=rec)
+    h = build(tmp_path / "a", "promptagent", steps=3, stop=rec)
     h.run()
     assert [p.step for p in rec.seen] == [0, 1, 2]
-    h = build(tmp_path / "b", "promptagent", mcts_iterations=3, stop=MaxCalls(rec.seen[1].calls))
+    h = build(tmp_path / "b", "promptagent", steps=3, stop=MaxCalls(rec.seen[1].calls))
     h.run()
     assert h.state.step == 1 and h.state.stop_reason.startswith("call budget")

@@ -3,12 +3,13 @@ refinement of the failing step, the --no-demo ablation, renderings, and result f
 
 import re
 
+from behavopt.core.schema import plain, typed
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
+from behavopt.optimizers.behavior import Procedure, copied_demo_answer, demo_answer_shares
 from behavopt.optimizers.candidate import Candidate
-from behavopt.optimizers.methods.abo import copied_demo_answer, demo_answer_shares
-from behavopt.optimizers.run import candidate_fields
-
+from behavopt.optimizers.events import CandidateDropped, DemoCopied, DemoRejected, FailingStep, ProcedureRejected
+from behavopt.optimizers.run import summary_of
 from tests.optimizers.helpers import build, kind_of, optimizer_answer, text_of
 
 
@@ -20,10 +21,10 @@ def test_initial_candidates_are_procedures_with_checked_demonstrations(tmp_path)
     behaviours = [c for c in cands if c.origin == "behavior"]
     assert len(behaviours) == 3
     for c in behaviours:
-        assert c.style == "turns" and c.meta["steps"] and len(c.demos) == 2
+        assert c.style == "turns" and c.procedure.steps and len(c.demos) == 2
         user, assistant = c.demos
         assert (user.role, assistant.role) == ("user", "assistant")
-        demo_ex = next(e for e in h.splits.train if e.id == c.meta["demo_example"])
+        demo_ex = next(e for e in h.splits.train if e.id == c.procedure.demo_example)
         assert user.content == demo_ex.input and assistant.content.endswith(f"Answer: {demo_ex.target}")
         # Turns: the demonstration has the real turn's form (procedure + input), then the real input.
         msgs = c.render(h.splits.dev[0])
@@ -42,9 +43,9 @@ def test_a_failing_demonstration_is_regenerated_then_the_candidate_dropped(tmp_p
     h = build(tmp_path, "abo", steps=0, opt_reply=reply, abo_demo_tries=2)
     h.run()
     assert [c.origin for c in h.state.candidates.values()] == ["task"]
-    rejected = h.events("demo_rejected")
-    assert len(rejected) == 3 * 2 and {e["attempt"] for e in rejected} == {0, 1}
-    assert len(h.events("candidate_dropped")) == 3
+    rejected = h.events(DemoRejected)
+    assert len(rejected) == 3 * 2 and {e.attempt for e in rejected} == {0, 1}
+    assert len(h.events(CandidateDropped)) == 3
 
 
 def test_a_demonstration_too_long_for_the_target_budget_is_regenerated(tmp_path):
@@ -56,8 +57,8 @@ def test_a_demonstration_too_long_for_the_target_budget_is_regenerated(tmp_path)
 
     h = build(tmp_path, "abo", steps=0, opt_reply=reply, target_max_tokens=40)  # room for a 30-token demonstration
     h.run()
-    rejected = h.events("demo_rejected")
-    assert len(rejected) == 3 and all("tokens long" in e["reason"] and "at most 30" in e["reason"] for e in rejected)
+    rejected = h.events(DemoRejected)
+    assert len(rejected) == 3 and all("tokens long" in e.reason and "at most 30" in e.reason for e in rejected)
     behaviours = [c for c in h.state.candidates.values() if c.origin == "behavior"]
     assert len(behaviours) == 3 and all(len(c.demos[1].content) <= 30 * 4 for c in behaviours)
 
@@ -76,12 +77,12 @@ def test_a_procedure_that_replays_an_example_is_asked_again_then_dropped(tmp_pat
 
     h = build(tmp_path, "abo", steps=0, opt_reply=reply, initial=4)  # 3 procedures (samples 0-2; retries 3-5)
     h.run()
-    rejected = h.events("procedure_rejected")
-    assert [(e["attempt"], e["reason"].split(" ", 2)[2]) for e in rejected] == [
+    rejected = h.events(ProcedureRejected)
+    assert [(e.attempt, e.reason.split(" ", 2)[2]) for e in rejected] == [
         (0, "copies an example's input instead of saying what to do with any input"),
         (0, "refers to the correct answer, which the model never sees")]
-    dropped = h.events("candidate_dropped")
-    assert [e["reason"] for e in dropped] == ["step 1 refers to the correct answer, which the model never sees"]
+    dropped = h.events(CandidateDropped)
+    assert [e.reason for e in dropped] == ["step 1 refers to the correct answer, which the model never sees"]
     samples = [r.sample for r in h.requests_of("abo_procedure")]
     assert samples == [0, 3, 1, 4, 2]  # candidate i retries with sample i + n
     assert len([c for c in h.state.candidates.values() if c.origin == "behavior"]) == 2
@@ -112,22 +113,22 @@ def test_refinement_localises_the_failing_step_and_redoes_the_demonstration(tmp_
         assert "The model labelled no step" in text  # the scripted target writes no steps
         shown = re.search(r"Input:\nItem #(\d{3})", text).group(1)
         assert f"x{shown}" in {e.id for e in h.splits.train}  # errors come from train only
-    failing = h.events("failing_step")
-    assert failing and all(e["failing_step"] == 1 for e in failing)
+    failing = h.events(FailingStep)
+    assert failing and all(e.failing_step == 1 for e in failing)
     refine = h.requests_of("abo_refine")
     assert refine and all("It often goes wrong at Step 1: \"Read the item" in text_of(r) for r in refine)
     children = [c for c in h.state.candidates.values() if c.origin == "refine"]
     assert children
     for c in children:
         parent = h.state.candidates[c.parent]
-        assert c.meta["refined_step"] == 1 and c.feedback.startswith("Step 1 failed")
+        assert c.procedure.refined_step == 1 and c.feedback.startswith("Step 1 failed")
         # Step 1 is replaced by the two sub-steps of the reply; step 2 stays as it was.
-        assert len(c.meta["steps"]) == 3 and c.meta["steps"][0].startswith("Find the '#' sign")
-        assert c.meta["steps"][2] == parent.meta["steps"][1]
+        assert len(c.procedure.steps) == 3 and c.procedure.steps[0].startswith("Find the '#' sign")
+        assert c.procedure.steps[2] == parent.procedure.steps[1]
         # The demonstration follows the refined procedure (3 steps) and prefers the parent's demo example.
-        assert c.demos[1].content.count("Step ") == 3 and c.meta["demo_example"] == parent.meta["demo_example"]
-    memo = h.state.strategy["method"]["failing_steps"]
-    assert all(v == {"1": sum(1 for e in failing if e["parent"] == k)} for k, v in memo.items())
+        assert c.demos[1].content.count("Step ") == 3 and c.procedure.demo_example == parent.procedure.demo_example
+    memo = h.state.method_notes["failing_steps"]
+    assert all(v == {"1": sum(1 for e in failing if e.parent == k)} for k, v in memo.items())
 
 
 def test_a_copied_demonstration_answer_gets_a_demonstration_with_another_answer(tmp_path):
@@ -137,14 +138,14 @@ def test_a_copied_demonstration_answer_gets_a_demonstration_with_another_answer(
 
     h = build(tmp_path, "abo", steps=1, beam=2, expand=2, errors=3, target_reply=copying_target)
     h.run()
-    copied = h.events("demo_copied")
+    copied = h.events(DemoCopied)
     assert copied
     children = [c for c in h.state.candidates.values() if c.origin == "refine"]
     assert children
     for c in children:
         parent = h.state.candidates[c.parent]
-        assert any(e["parent"] == parent.id and e["answer"] == parent.meta["demo_answer"] for e in copied)
-        assert c.meta["demo_answer"] != parent.meta["demo_answer"]
+        assert any(e.parent == parent.id and e.answer == parent.procedure.demo_answer for e in copied)
+        assert c.procedure.demo_answer != parent.procedure.demo_answer
 
 
 def test_copied_demo_answer_needs_most_errors_giving_it():
@@ -159,21 +160,22 @@ def test_copied_demo_answer_needs_most_errors_giving_it():
     assert copied_demo_answer("(B)", [rec("(b)"), rec("(B)")]) == "(B)"
 
 
-def test_result_fields_report_adherence_per_step(tmp_path):
+def test_candidate_figures_report_adherence_per_step(tmp_path):
     h = build(tmp_path, "abo", steps=1)
     h.run()
     c = next(c for c in h.state.candidates.values() if c.origin == "behavior")
-    fields = candidate_fields(h.engine, c, set())
-    assert fields["style"] == "turns" and fields["demonstration"] is True
+    summary = summary_of(h.engine, c)
+    figures = summary.figures
+    assert figures is not None and figures.style == "turns" and figures.demonstration is True
     # The scripted target never writes steps: adherence is 0 for every step.
-    assert fields["adherence_rate"] == 0.0 and fields["step_adherence"] == [0.0] * len(c.meta["steps"])
-    assert fields["demos"][1]["role"] == "assistant"
+    assert figures.adherence_rate == 0.0 and figures.step_adherence == (0.0,) * len(c.procedure.steps)
+    assert summary.demos[1].role == "assistant"
     # The demonstration's answer, and how often the target and the gold give it on dev.
     records = h.engine.scorer.records(c.id, h.splits.dev)
-    assert fields["demo_answer"] == c.meta["demo_answer"] == next(e.target for e in h.splits.train
-                                                                  if e.id == c.meta["demo_example"])
-    assert fields["demo_answer_gold_share"] == round(sum(r.target == fields["demo_answer"] for r in records)
-                                                     / len(records), 4)
+    assert figures.demo_answer == c.procedure.demo_answer == next(e.target for e in h.splits.train
+                                                                  if e.id == c.procedure.demo_example)
+    assert figures.demo_answer_gold_share == round(sum(r.target == figures.demo_answer for r in records)
+                                                   / len(records), 4)
 
 
 def test_demo_answer_shares_count_the_target_copying_the_demonstration():
@@ -186,12 +188,13 @@ def test_demo_answer_shares_count_the_target_copying_the_demonstration():
     assert demo_answer_shares(None, records) == {} and demo_answer_shares("(A)", []) == {}
 
 
-def test_candidate_round_trip_keeps_style_and_demos():
+def test_candidate_round_trip_keeps_style_demos_and_procedure():
     c = Candidate(id="c0001", prompt="P", parent="c0000", step=1, origin="refine",
-                  demos=(Message("user", "in"), Message("assistant", "out")), meta={"steps": ["a", "b"]},
+                  demos=(Message("user", "in"), Message("assistant", "out")),
+                  procedure=Procedure(steps=("a", "b"), demo_example="x1", demo_answer="3", refined_step=1),
                   style="system")
-    assert Candidate.from_dict(c.to_dict()) == c
-    assert c.fingerprint() != Candidate.from_dict({**c.to_dict(), "style": "turns"}).fingerprint()
+    assert typed(Candidate, plain(c), "test") == c
+    assert c.fingerprint() != typed(Candidate, {**plain(c), "style": "turns"}, "test").fingerprint()
 
 
 def test_best_prompt_file_shows_the_messages_the_target_sees(tmp_path):
@@ -200,7 +203,7 @@ def test_best_prompt_file_shows_the_messages_the_target_sees(tmp_path):
     h = build(tmp_path, "abo", steps=0)
     h.run()
     c = next(c for c in h.state.candidates.values() if c.origin == "behavior")
-    text = render_best(h.engine, c.id)
+    text = render_best(c)
     assert text.startswith("[user]\n" + c.prompt) and "[assistant]\n" + c.demos[1].content in text
     assert text.rstrip().endswith("{input}")
-    assert render_best(h.engine, "c0000") == h.state.candidates["c0000"].prompt + "\n"
+    assert render_best(h.state.initial) == h.state.initial.prompt + "\n"

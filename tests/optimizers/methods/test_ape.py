@@ -2,6 +2,7 @@
 
 import re
 
+from behavopt.optimizers.events import ErrorsShown, OptimizerCall
 from tests.optimizers.helpers import INSTRUCTION, build, kind_of, text_of
 
 
@@ -15,17 +16,17 @@ def test_ape_only_paraphrases_its_parents(tmp_path):
     initial = [c for c in cands.values() if c.step == 0 and c.origin != "task"]
     assert len(initial) == 2 and all(c.origin == "initial" and c.parent == "c0000" for c in initial)
     for step in (1, 2):
-        beam_before = h.state.step_log[step - 1]["beam"]
+        beam_before = h.state.step_log[step - 1].beam
         children = [c for c in cands.values() if c.step == step]
         assert children and all(c.origin == "variation" and c.parent in beam_before for c in children)
     # Each request names the prompt of the candidate recorded as the child's parent.
-    for ev in h.events("optimizer_call"):
-        varied = re.search(r"Instruction: (.*)\n\nWrite only", ev["prompt"], re.S).group(1)
-        parent = ev["parent"]
+    for ev in h.events(OptimizerCall):
+        varied = re.search(r"Instruction: (.*)\n\nWrite only", ev.prompt, re.S).group(1)
+        parent = ev.parent
         assert cands[parent].prompt == varied
-        child = by_prompt.get(re.search(r"<START>(.*?)<END>", ev["output"]).group(1))
+        child = by_prompt.get(re.search(r"<START>(.*?)<END>", ev.output).group(1))
         assert child is not None and child.parent == parent
-    assert not h.events("errors_shown")
+    assert not h.events(ErrorsShown)
     # No train scoring: APE never asks the target about train examples.
     train_inputs = [e.input for e in h.splits.train]
     assert not any(inp in text_of(r) for r in h.target.requests for inp in train_inputs)
@@ -35,8 +36,8 @@ def test_ape_only_paraphrases_its_parents(tmp_path):
 def test_ape_makes_expand_calls_per_parent_with_distinct_samples(tmp_path):
     h = build(tmp_path, "ape", initial=2, beam=2, expand=3, steps=1)
     h.run()
-    step1 = [e for e in h.events("optimizer_call") if e["step"] == 1]
-    parents = h.state.step_log[0]["beam"]
+    step1 = [e for e in h.events(OptimizerCall) if e.step == 1]
+    parents = h.state.step_log[0].beam
     assert len(step1) == len(parents) * 3 == h.engine.method.optimizer_calls(h.engine.settings, len(parents))
     for p in parents:
-        assert sorted(e["sample"] for e in step1 if e["parent"] == p) == [0, 1, 2]
+        assert sorted(e.sample for e in step1 if e.parent == p) == [0, 1, 2]

@@ -4,6 +4,7 @@ import asyncio
 import re
 
 from behavopt.optimizers.candidate import Candidate, Proposal
+from behavopt.optimizers.events import ErrorsShown, NoErrors, OptimizerCall, UnparsedReply
 from tests.optimizers.helpers import INSTRUCTION, build, item_numbers, kind_of, quality, text_of
 
 
@@ -42,13 +43,13 @@ def test_feedback_prompt_holds_parent_and_exactly_k_train_errors(tmp_path):
         shown.append(f"x{n:03d}")
     # From this step's train batch (the train split), never dev or test, and each example once.
     assert len(set(shown)) == 3 and set(shown) <= set(batch) <= train_ids
-    assert h.events("errors_shown")[0]["example_ids"] == shown
+    assert list(h.events(ErrorsShown)[0].example_ids) == shown
 
 
 def test_edit_prompt_holds_the_feedback_and_children_record_lineage(tmp_path):
     h = build(tmp_path, "apo", initial=1, errors=3, expand=2)
     root, children = expand_root(h, 2)
-    gradient_reply = h.events("optimizer_call")[0]["output"]
+    gradient_reply = h.events(OptimizerCall)[0].output
     reason = re.search(r"<START>(.*?)<END>", gradient_reply).group(1)
     edit_req = text_of(h.requests_of("apo_edit")[0])
     assert f"the problem with this prompt is that:\n{reason}\n" in edit_req
@@ -70,7 +71,7 @@ def test_k_reasons_give_k_edits_then_their_paraphrases(tmp_path):
     assert kinds == ["apo_gradient", "apo_edit", "apo_edit", "paraphrase", "paraphrase"]
     assert len(kinds) == h.engine.method.optimizer_calls(h.engine.settings, 1)
     assert "Give 2 reasons" in text_of(h.requests_of("apo_gradient")[0])
-    reasons = re.findall(r"<START>(.*?)<END>", h.events("optimizer_call")[0]["output"])
+    reasons = re.findall(r"<START>(.*?)<END>", h.events(OptimizerCall)[0].output)
     assert len(reasons) == 2
     assert [c.origin for c in children] == ["edit", "edit", "edit+paraphrase", "edit+paraphrase"]
     assert [c.feedback for c in children] == [reasons[0], reasons[1], reasons[0], reasons[1]]
@@ -87,7 +88,7 @@ def test_fewer_wrong_answers_than_errors_shows_them_all(tmp_path):
     root, _ = expand_root(h, 2)
     wrong = [e.id for e in h.engine.train_batch(1) if int(e.id[1:]) % 10 >= 9]
     assert 0 < len(wrong) < 4
-    assert sorted(h.events("errors_shown")[0]["example_ids"]) == sorted(wrong)
+    assert sorted(h.events(ErrorsShown)[0].example_ids) == sorted(wrong)
     assert len(error_blocks(text_of(h.requests_of("apo_gradient")[0]))) == len(wrong)
 
 
@@ -96,7 +97,7 @@ def test_no_errors_falls_back_to_paraphrases(tmp_path):
         item_numbers(r.messages[-1].content)[0]))
     root, children = expand_root(h, 2)
     assert [kind_of(r) for r in h.optimizer.requests] == ["paraphrase", "paraphrase"]
-    assert [e["parent"] for e in h.events("no_errors")] == [root.id]
+    assert [e.parent for e in h.events(NoErrors)] == [root.id]
     assert [(c.origin, c.parent) for c in children] == [("paraphrase", root.id)] * 2
 
 
@@ -110,7 +111,7 @@ def test_unparsed_edit_is_noted_and_yields_no_child(tmp_path):
     h = build(tmp_path, "apo", initial=1, expand=2, opt_reply=reply)
     _, children = expand_root(h, 2)
     assert children == []
-    assert [e["purpose"] for e in h.events("unparsed_reply")] == ["edit"]
+    assert [e.purpose for e in h.events(UnparsedReply)] == ["edit"]
 
 
 def test_errors_come_from_the_steps_train_batch_for_every_parent(tmp_path):
@@ -125,8 +126,8 @@ def test_errors_come_from_the_steps_train_batch_for_every_parent(tmp_path):
 
     asyncio.run(go())
     batch = {e.id for e in h.engine.train_batch(1)}
-    shown = h.events("errors_shown")
-    assert len(shown) == 2 and all(set(e["example_ids"]) <= batch for e in shown)
+    shown = h.events(ErrorsShown)
+    assert len(shown) == 2 and all(set(e.example_ids) <= batch for e in shown)
     assert isinstance(h.state.candidates["c0001"], Candidate)
 
 
@@ -144,9 +145,11 @@ def test_pseudo_error_source_shows_correct_answers_made_wrong(tmp_path):
         n, gold, got, out = (int(g) for g in m.groups())
         # The parent answered this example correctly; the optimizer is shown a nearby wrong number instead.
         assert n % 10 < quality(root.prompt) and gold == n and got == out != n
-    shown = h.events("pseudo_errors")[0]
-    assert shown["parent"] == root.id and len(shown["example_ids"]) == len(blocks)
-    assert h.events("errors_shown")[0]["example_ids"] == shown["example_ids"]
+    shown = h.events(ErrorsShown)[0]
+    assert shown.parent == root.id and len(shown.example_ids) == len(blocks)
+    # The fake answers shown are logged beside the example ids, in the order the optimizer saw them.
+    assert shown.fake_answers is not None and len(shown.fake_answers) == len(blocks)
+    assert [int(re.search(r"Model answer: (\d+)", b).group(1)) for b in blocks] == [int(a) for a in shown.fake_answers]
 
 
 def test_paraphrase_steps_replace_reflection_by_paraphrases_of_the_parent(tmp_path):
@@ -155,4 +158,4 @@ def test_paraphrase_steps_replace_reflection_by_paraphrases_of_the_parent(tmp_pa
     assert [kind_of(r) for r in h.optimizer.requests] == ["paraphrase", "paraphrase"]
     assert all(f"{root.prompt}" in text_of(r) for r in h.optimizer.requests)
     assert [(c.parent, c.origin) for c in children] == [(root.id, "paraphrase-control")] * 2
-    assert not h.events("errors_shown")
+    assert not h.events(ErrorsShown)

@@ -2,6 +2,7 @@
 
 import re
 
+from behavopt.optimizers.events import OptimizerCall
 from tests.optimizers.helpers import build, kind_of, text_of
 from tests.optimizers.methods.test_apo import error_blocks, expand_root
 
@@ -15,13 +16,13 @@ def test_summary_of_all_reasons_feeds_every_edit(tmp_path):
     gradient = text_of(h.requests_of("apo_gradient")[0])
     assert "Give 3 reasons" in gradient  # reasons over all `errors` examples, not just k = 2
     assert len(error_blocks(gradient)) == 3
-    calls = {e["purpose"]: e for e in reversed(h.events("optimizer_call"))}
-    reasons = re.findall(r"<START>(.*?)<END>", calls["feedback"]["output"])
+    calls = {e.purpose: e for e in reversed(h.events(OptimizerCall))}
+    reasons = re.findall(r"<START>(.*?)<END>", calls["feedback"].output)
     assert len(reasons) == 3
     summarize = text_of(h.requests_of("apo_sum_summarize")[0])
     assert "\n".join(f"- {r}" for r in reasons) in summarize
     assert "Item #" not in summarize  # the summary call sees the reasons only
-    aspects = re.findall(r"<START>(.*?)<END>", calls["summarize"]["output"])
+    aspects = re.findall(r"<START>(.*?)<END>", calls["summarize"].output)
     summary = "\n".join(f"- {a}" for a in aspects)
     for req in h.requests_of("apo_sum_edit"):
         text = text_of(req)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks import AnswerType, load_task
 from behavopt.tasks.loaders.bbh import parse_options
-
 
 CHOICE, NUMBER, TEXT = AnswerType.CHOICE, AnswerType.NUMBER, AnswerType.TEXT
 TASKS = {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import collections
-import re
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks import AnswerType, load_task
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks import AnswerType, load_task
 from behavopt.tasks.loaders.hf import parse_spec
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks import AnswerType, load_task
-
 
 TASKS = ["active_to_passive", "antonyms", "common_concept", "diff", "first_word_letter", "informal_to_formal",
          "letters_list", "negation", "num_to_verbal", "orthography_starts_with", "rhymes", "second_word_letter",

@@ -10,26 +10,31 @@ from __future__ import annotations
 import math
 import random
 
-from behavopt.optimizers.candidate import Candidate
+from behavopt.optimizers.candidate import Candidate, creation_order, ranked
 from behavopt.optimizers.engine.search import SearchEngine
+from behavopt.optimizers.events import EarlyStopped, Scored
+from behavopt.optimizers.settings import RunSettings
 
 
 class BeamSearch:
     name = "beam"
 
+    def total_steps(self, settings: RunSettings) -> int:
+        return settings.search.steps
+
     def step_calls(self, engine: SearchEngine) -> int:
-        s = engine.settings
+        s = engine.settings.search
         parents = max(1, len(engine.state.beam) or s.beam)
         children = parents * s.expand
         train = parents * min(s.train_batch, len(engine.splits.train)) if engine.method.uses_errors else 0
-        return train + children * len(engine.splits.dev) + engine.method.optimizer_calls(s, parents)
+        return train + children * len(engine.splits.dev) + engine.method.optimizer_calls(engine.settings, parents)
 
     def initial_calls(self, engine: SearchEngine) -> int:
-        s = engine.settings
+        s = engine.settings.search
         return s.initial * len(engine.splits.dev) + (s.initial - 1)
 
     async def run(self, engine: SearchEngine) -> None:
-        s, state = engine.settings, engine.state
+        s, state = engine.settings.search, engine.state
         state.stop_reason = None  # a resumed run stops for its own reason, not the last session's
         if state.step < 0:
             initial = await engine.initial_candidates()
@@ -49,49 +54,48 @@ class BeamSearch:
 
     async def score(self, engine: SearchEngine, parents: list[Candidate], children: list[Candidate], step: int) -> None:
         s = engine.settings
-        if s.selection == "ucb":
+        if s.search.selection == "ucb":
             return  # the bandit scores while it selects
-        if not s.minibatch or not parents or s.minibatch >= len(engine.splits.dev):
+        minibatch = s.search.minibatch
+        if not minibatch or not parents or minibatch >= len(engine.splits.dev):
             await engine.score_dev(children)
             return
-        batch = random.Random(f"{s.seed}:minibatch:{step}").sample(engine.splits.dev, s.minibatch)
+        batch = random.Random(f"{s.data.seed}:minibatch:{step}").sample(engine.splits.dev, minibatch)
         await engine.scorer.score(children, batch)
         floor = min(engine.scorer.accuracy(p.id, batch) for p in parents)
         keep = [c for c in children if engine.scorer.accuracy(c.id, batch) >= floor]
-        partial = engine.state.strategy.setdefault("partial", [])
         for c in children:
             if c not in keep:
                 engine.state.dev_scores[c.id] = engine.scorer.accuracy(c.id, batch)
-                partial.append(c.id)
-                engine.event("early_stopped", step=step, candidate=c.id, minibatch_score=engine.state.dev_scores[c.id],
-                             floor=floor, n=len(batch))
+                engine.state.early_stopped.append(c.id)
+                engine.emit(EarlyStopped(step=step, candidate=c.id, minibatch_score=engine.state.dev_scores[c.id],
+                                         floor=floor, n=len(batch)))
         await engine.score_dev(keep)
 
     async def select(self, engine: SearchEngine, pool: list[Candidate], step: int) -> list[str]:
-        s = engine.settings
-        partial = set(engine.state.strategy.get("partial", []))
+        partial = set(engine.state.early_stopped)
         pool = [c for c in pool if c.id not in partial]
-        if s.selection == "ucb":
+        if engine.settings.search.selection == "ucb":
             return await self.select_ucb(engine, pool, step)
-        ranked = sorted(pool, key=lambda c: (-engine.state.dev_scores[c.id], int(c.id[1:])))
-        return [c.id for c in ranked[: s.beam]]
+        return ranked([c.id for c in pool], engine.state.dev_scores)[: engine.settings.search.beam]
 
     async def select_ucb(self, engine: SearchEngine, pool: list[Candidate], step: int) -> list[str]:
         """UCB1 over candidates: each round pulls the `beam` arms with the highest upper bound on a fresh dev
         sample; the beam is the `beam` best by mean. Means over the examples seen become the dev scores."""
         s = engine.settings
-        rng = random.Random(f"{s.seed}:ucb:{step}")
+        beam = s.search.beam
+        rng = random.Random(f"{s.data.seed}:ucb:{step}")
         pulls = {c.id: 0 for c in pool}
         total = 0
-        for _ in range(s.ucb_rounds):
+        for _ in range(s.ucb.rounds):
             def bound(c: Candidate) -> float:
                 if pulls[c.id] == 0:
                     return math.inf
                 mean = engine.scorer.accuracy(c.id, engine.splits.dev)
                 return mean + math.sqrt(2 * math.log(max(total, 1)) / pulls[c.id])
 
-            arms = sorted(pool, key=lambda c: (-bound(c), int(c.id[1:])))[: s.beam]
-            sample = rng.sample(engine.splits.dev, min(s.ucb_sample, len(engine.splits.dev)))
+            arms = sorted(pool, key=lambda c: (-bound(c), creation_order(c.id)))[:beam]
+            sample = rng.sample(engine.splits.dev, min(s.ucb.sample, len(engine.splits.dev)))
             await engine.scorer.score(arms, sample)
             for c in arms:
                 pulls[c.id] += 1
@@ -101,8 +105,7 @@ class BeamSearch:
             seen = engine.scorer.records(c.id, dev)
             if seen:
                 engine.state.dev_scores[c.id] = sum(r.correct for r in seen) / len(seen)
-                engine.event("scored", step=step, candidate=c.id, split="dev", n=len(seen),
-                             score=engine.state.dev_scores[c.id], selection="ucb")
-        scored = [c for c in pool if c.id in engine.state.dev_scores]
-        ranked = sorted(scored, key=lambda c: (-engine.state.dev_scores[c.id], int(c.id[1:])))
-        return [c.id for c in ranked[: s.beam]]
+                engine.emit(Scored(step=step, candidate=c.id, split="dev", n=len(seen),
+                                   score=engine.state.dev_scores[c.id], selection="ucb"))
+        scored = [c.id for c in pool if c.id in engine.state.dev_scores]
+        return ranked(scored, engine.state.dev_scores)[:beam]

@@ -1,11 +1,23 @@
-"""The search state: everything a checkpoint holds, as plain JSON."""
+"""The search state: everything a checkpoint holds, typed, and its file format."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from behavopt.optimizers.candidate import Candidate, Proposal
+from behavopt.core.schema import CHECKPOINT_VERSION, FileFormat, plain, typed
+from behavopt.lm.types import UsageByRole
+from behavopt.optimizers.candidate import (INITIAL_ID, Candidate, Proposal, candidate_id, candidate_v0_to_v1,
+                                           ranked)
+
+
+@dataclass
+class StepRecord:
+    """A finished step: the candidates it made and the beam after it."""
+
+    step: int
+    created: list[str]
+    beam: list[str]
 
 
 @dataclass
@@ -14,46 +26,64 @@ class SearchState:
     candidates: dict[str, Candidate] = field(default_factory=dict)
     dev_scores: dict[str, float] = field(default_factory=dict)
     beam: list[str] = field(default_factory=list)
-    step_log: list[dict[str, Any]] = field(default_factory=list)  # per step: created ids, beam after
+    step_log: list[StepRecord] = field(default_factory=list)
     next_id: int = 0
     stop_reason: str | None = None
-    usage_before: dict[str, Any] = field(default_factory=dict)  # usage of earlier sessions of this run
+    usage_before: UsageByRole = field(default_factory=UsageByRole)  # usage of earlier sessions of this run
     wall_before: float = 0.0
-    strategy: dict[str, Any] = field(default_factory=dict)  # strategy-owned data (e.g. MCTS visit counts)
+    # Candidates scored on a dev minibatch only (their dev score is that minibatch's): out of every selection.
+    early_stopped: list[str] = field(default_factory=list)
+    method_notes: dict[str, Any] = field(default_factory=dict)  # the method's own notes (ABO's failing-step counts)
+    strategy: dict[str, Any] = field(default_factory=dict)  # the strategy's own data (MCTS visit counts)
 
     def add(self, proposal: Proposal, step: int) -> Candidate | None:
         """Turn a proposal into a candidate with the next id; None when it shows the target nothing new."""
-        candidate = Candidate(id=f"c{self.next_id:04d}", prompt=proposal.prompt.strip(), parent=proposal.parent,
+        candidate = Candidate(id=candidate_id(self.next_id), prompt=proposal.prompt.strip(), parent=proposal.parent,
                               step=step, origin=proposal.origin, feedback=proposal.feedback, demos=proposal.demos,
-                              meta=dict(proposal.meta), style=proposal.style)
+                              procedure=proposal.procedure, style=proposal.style)
         if any(c.fingerprint() == candidate.fingerprint() for c in self.candidates.values()):
             return None
         self.candidates[candidate.id] = candidate
         self.next_id += 1
         return candidate
 
+    @property
+    def initial(self) -> Candidate:
+        """The task's own instruction."""
+        return self.candidates[INITIAL_ID]
+
     def fully_scored(self) -> dict[str, float]:
         """Dev scores of candidates scored on all of dev (early-stopped ones hold a minibatch score only)."""
-        partial = set(self.strategy.get("partial", ()))
+        partial = set(self.early_stopped)
         return {cid: score for cid, score in self.dev_scores.items() if cid not in partial}
 
     def best(self) -> Candidate:
-        """Best candidate by dev score; ties go to the earliest (fewest changes from the start). Candidates stopped
-        early (scored on a dev minibatch only, see BeamSearch) are out: their score is not on all of dev."""
-        partial = set(self.strategy.get("partial", ()))
-        scored = [c for c in self.candidates.values() if c.id in self.dev_scores and c.id not in partial]
-        return max(scored, key=lambda c: (self.dev_scores[c.id], -int(c.id[1:])))
+        """Best candidate by dev score, among those scored on all of dev; ties go to the earliest."""
+        return self.candidates[ranked(self.fully_scored(), self.dev_scores)[0]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "candidates": [c.to_dict() for c in self.candidates.values()],
-                "dev_scores": self.dev_scores, "beam": self.beam, "step_log": self.step_log, "next_id": self.next_id,
-                "stop_reason": self.stop_reason, "usage_before": self.usage_before, "wall_before": self.wall_before,
-                "strategy": self.strategy}
+        data = plain(self)
+        data["candidates"] = list(data["candidates"].values())
+        return CHECKPOINT_FORMAT.stamp(data)
 
     @staticmethod
-    def from_dict(d: dict[str, Any]) -> "SearchState":
-        cands = [Candidate.from_dict(c) for c in d["candidates"]]
-        return SearchState(step=d["step"], candidates={c.id: c for c in cands}, dev_scores=d["dev_scores"],
-                           beam=d["beam"], step_log=d["step_log"], next_id=d["next_id"], stop_reason=d["stop_reason"],
-                           usage_before=d.get("usage_before", {}), wall_before=d.get("wall_before", 0.0),
-                           strategy=d.get("strategy", {}))
+    def from_dict(data: Any, source: str = "checkpoint.json") -> "SearchState":
+        fields = CHECKPOINT_FORMAT.current(data, source)
+        candidates = fields.get("candidates", [])
+        if isinstance(candidates, list):
+            fields["candidates"] = {c.get("id") if isinstance(c, dict) else None: c for c in candidates}
+        return typed(SearchState, fields, source)
+
+
+def _checkpoint_v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 kept early-stopped ids and the method's notes inside the strategy's data, ABO's steps in a
+    candidate's `meta`, and step log entries without a type."""
+    strategy = dict(data.get("strategy") or {})
+    data["early_stopped"] = strategy.pop("partial", [])
+    data["method_notes"] = strategy.pop("method", {})
+    data["strategy"] = strategy
+    data["candidates"] = [candidate_v0_to_v1(c) for c in data.get("candidates", [])]
+    return data
+
+
+CHECKPOINT_FORMAT = FileFormat("checkpoint", CHECKPOINT_VERSION, {0: _checkpoint_v0_to_v1})

@@ -1,12 +1,12 @@
-"""One small module per method; `get_method` builds one by name."""
+"""One small module per method; the registry below is the one list of their names."""
 
 from __future__ import annotations
 
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
 from behavopt.optimizers.methods.base import Method
 
 
-def _registry() -> dict[str, type]:
+def _registry() -> dict[str, type[Method]]:
     from behavopt.optimizers.methods.abo import ABO
     from behavopt.optimizers.methods.ape import IterativeAPE
     from behavopt.optimizers.methods.apo import APO
@@ -14,10 +14,11 @@ def _registry() -> dict[str, type]:
     from behavopt.optimizers.methods.opro import OPRO
     from behavopt.optimizers.methods.promptagent import PromptAgent
 
-    return {m.name: m for m in (IterativeAPE, APO, APOSum, OPRO, PromptAgent, ABO)}
+    return {m.name: m for m in (IterativeAPE, APO, APOSum, OPRO, PromptAgent, ABO)}  # type: ignore[misc]
 
 
-METHOD_NAMES = ("ape", "apo", "apo-sum", "opro", "promptagent", "abo")
+def method_names() -> tuple[str, ...]:
+    return tuple(_registry())
 
 
 def get_method(name: str) -> Method:
@@ -27,4 +28,4 @@ def get_method(name: str) -> Method:
     return registry[name]()
 
 
-__all__ = ["Method", "get_method", "METHOD_NAMES"]
+__all__ = ["Method", "get_method", "method_names"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
-from behavopt.optimizers.methods.base import ParaphraseInitial
+from behavopt.optimizers.methods.base import PromptMethod
 from behavopt.optimizers.methods.common import paraphrase
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.settings import RunSettings
 
 
-class IterativeAPE(ParaphraseInitial):
+class IterativeAPE(PromptMethod):
     name = "ape"
     uses_errors = False
 
@@ -19,5 +19,5 @@ class IterativeAPE(ParaphraseInitial):
             out += await paraphrase(ctx, parent, parent.prompt, n, origin="variation")
         return out
 
-    def optimizer_calls(self, settings: SearchSettings, parents: int) -> int:
-        return parents * settings.expand
+    def optimizer_calls(self, settings: RunSettings, parents: int) -> int:
+        return parents * settings.search.expand

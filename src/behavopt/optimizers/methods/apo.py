@@ -10,12 +10,13 @@ import math
 
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
-from behavopt.optimizers.methods.base import ParaphraseInitial
+from behavopt.optimizers.events import UnparsedReply
+from behavopt.optimizers.methods.base import PromptMethod
 from behavopt.optimizers.methods.common import format_errors, paraphrase, parse_list, parse_prompts, render
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.settings import RunSettings
 
 
-class APO(ParaphraseInitial):
+class APO(PromptMethod):
     name = "apo"
     uses_errors = True
     edit_template = "apo_edit"
@@ -34,20 +35,18 @@ class APO(ParaphraseInitial):
                                              feedback=feedback), parent=parent.id, sample=sample)
         prompts = parse_prompts(reply)
         if not prompts:
-            ctx.note("unparsed_reply", purpose="edit", parent=parent.id, output=reply)
+            ctx.emit(UnparsedReply(step=ctx.step, purpose="edit", parent=parent.id, output=reply))
         return [Proposal(p, parent.id, "edit", feedback=feedback) for p in prompts[:1]]
 
     async def expand_one(self, ctx: ProposalContext, parent: Candidate, n: int) -> list[Proposal]:
-        if ctx.step <= ctx.settings.paraphrase_steps:
+        if ctx.step <= ctx.settings.controls.paraphrase_steps:
             # The study's control: meaning-preserving paraphrases of the parent in place of reflected edits.
             return await paraphrase(ctx, parent, parent.prompt, n, origin="paraphrase-control")
         errors = await ctx.errors(parent)
         if not errors:
             # Nothing wrong on this batch: there is nothing to reflect on, so explore around the parent.
-            ctx.note("no_errors", parent=parent.id)
             return await paraphrase(ctx, parent, parent.prompt, n)
         errors_text = format_errors(errors)
-        ctx.note("errors_shown", parent=parent.id, example_ids=[r.id for r in errors])
         reasons = await self.feedback(ctx, parent, errors_text, self.reasons_per_parent(n))
         edits: list[Proposal] = []
         for i, reason in enumerate(reasons):
@@ -66,6 +65,7 @@ class APO(ParaphraseInitial):
             out += await self.expand_one(ctx, parent, n)
         return out
 
-    def optimizer_calls(self, settings: SearchSettings, parents: int) -> int:
-        k = self.reasons_per_parent(settings.expand)
-        return parents * (1 + k + min(k, settings.expand - k))
+    def optimizer_calls(self, settings: RunSettings, parents: int) -> int:
+        expand = settings.search.expand
+        k = self.reasons_per_parent(expand)
+        return parents * (1 + k + min(k, expand - k))

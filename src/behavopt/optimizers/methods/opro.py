@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
-from behavopt.optimizers.methods.base import ParaphraseInitial
+from behavopt.optimizers.events import UnparsedReply
+from behavopt.optimizers.methods.base import PromptMethod
 from behavopt.optimizers.methods.common import parse_prompts, render
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.settings import RunSettings
 
 TRAJECTORY_SIZE = 20
 EXEMPLARS = 3
@@ -23,7 +24,7 @@ def trajectory_text(history: list[tuple[Candidate, float]]) -> str:
     return "\n\n".join(f"text:\n{c.prompt}\nscore:\n{round(100 * s)}" for c, s in top)
 
 
-class OPRO(ParaphraseInitial):
+class OPRO(PromptMethod):
     name = "opro"
     uses_errors = False
 
@@ -39,8 +40,8 @@ class OPRO(ParaphraseInitial):
             if prompts:
                 out.append(Proposal(prompts[0], best.id, "opro"))
             else:
-                ctx.note("unparsed_reply", purpose="meta_prompt", parent=best.id, output=reply)
+                ctx.emit(UnparsedReply(step=ctx.step, purpose="meta_prompt", parent=best.id, output=reply))
         return out
 
-    def optimizer_calls(self, settings: SearchSettings, parents: int) -> int:
-        return parents * settings.expand
+    def optimizer_calls(self, settings: RunSettings, parents: int) -> int:
+        return parents * settings.search.expand

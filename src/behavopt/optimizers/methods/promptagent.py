@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
-from behavopt.optimizers.methods.base import ParaphraseInitial
+from behavopt.optimizers.events import UnparsedReply
+from behavopt.optimizers.methods.base import PromptMethod
 from behavopt.optimizers.methods.common import format_errors, paraphrase, parse_list, parse_prompts, render
-from behavopt.optimizers.settings import SearchSettings
+from behavopt.optimizers.settings import RunSettings
 
 
-class PromptAgent(ParaphraseInitial):
+class PromptAgent(PromptMethod):
     name = "promptagent"
     uses_errors = True
     search = "mcts"
@@ -21,11 +22,9 @@ class PromptAgent(ParaphraseInitial):
         for parent in parents:
             errors = await ctx.errors(parent)
             if not errors:
-                ctx.note("no_errors", parent=parent.id)
                 out += await paraphrase(ctx, parent, parent.prompt, n)
                 continue
             errors_text = format_errors(errors)
-            ctx.note("errors_shown", parent=parent.id, example_ids=[r.id for r in errors])
             reply = await ctx.ask("feedback", render("promptagent_gradient", prompt=parent.prompt,
                                                      errors=errors_text), parent=parent.id)
             feedback = "\n".join(f"- {a}" for a in parse_list(reply)) or reply.strip()
@@ -42,8 +41,8 @@ class PromptAgent(ParaphraseInitial):
                 if prompts:
                     out.append(Proposal(prompts[0], parent.id, "edit", feedback=feedback))
                 else:
-                    ctx.note("unparsed_reply", purpose="optimize", parent=parent.id, output=reply)
+                    ctx.emit(UnparsedReply(step=ctx.step, purpose="optimize", parent=parent.id, output=reply))
         return out
 
-    def optimizer_calls(self, settings: SearchSettings, parents: int) -> int:
-        return parents * (1 + settings.mcts_width)
+    def optimizer_calls(self, settings: RunSettings, parents: int) -> int:
+        return parents * (1 + settings.mcts.width)

@@ -1,7 +1,7 @@
 """Experiment `paraphrase`: is reflecting on errors better than paraphrasing?
 
 Per seed: APO as usual; the same APO with every refined prompt at steps 1..k replaced by a meaning-preserving
-paraphrase of its parent (`SearchSettings.paraphrase_steps`; one run with k = all steps gives APO-step-k-paraphrase
+paraphrase of its parent (`RunSettings.paraphrase_steps`; one run with k = all steps gives APO-step-k-paraphrase
 for every k, as steps after k do not change what came before); and Iterative APE (`ape`). Compared on the test
 split: the best-by-dev prompt up to each step k, APO vs paraphrase, and Iterative-APE-best vs APO-best.
 """
@@ -29,7 +29,7 @@ def run(runner: StudyRunner, out: Path) -> ExperimentReport:
     from behavopt.study.figures import bar_figure, curve_figure
 
     seeds = list(range(runner.spec.seeds))
-    steps = runner.spec.search_settings(0).steps
+    steps = runner.spec.search_settings(0).search.steps
     per_seed: list[dict[str, Any]] = []
     runs: list[str] = []
     for seed in seeds:
@@ -39,9 +39,9 @@ def run(runner: StudyRunner, out: Path) -> ExperimentReport:
         runs += [str(apo.path), str(para.path), str(ape.path)]
         per_seed.append({"seed": seed, "apo_step_tests": step_tests(runner, apo, seed),
                          "paraphrase_step_tests": step_tests(runner, para, seed),
-                         "apo_best_test": apo.result["best_test_score"] if apo.result else None,
-                         "ape_best_test": ape.result["best_test_score"] if ape.result else None,
-                         "initial_test": apo.result["initial_test_score"] if apo.result else None})
+                         "apo_best_test": apo.result.best_test_score if apo.result else None,
+                         "ape_best_test": ape.result.best_test_score if ape.result else None,
+                         "initial_test": apo.result.initial_test_score if apo.result else None})
     n_steps = min(min(len(r["apo_step_tests"]), len(r["paraphrase_step_tests"])) for r in per_seed)
     curves: dict[str, list] = {"APO (reflection)": [], "APO with paraphrases": []}
     diffs = []

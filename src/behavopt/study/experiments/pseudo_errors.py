@@ -1,7 +1,7 @@
 """Experiment `pseudo-errors`: does the optimizer's reflection depend on the errors it is shown?
 
 APO and APO-Sum run twice per seed with identical seeds: once shown the target's real errors, once shown pseudo
-errors (correct answers replaced by plausible wrong ones, `SearchSettings.error_source = "pseudo"`). Compared:
+errors (correct answers replaced by plausible wrong ones, `RunSettings.error_source = "pseudo"`). Compared:
 best-so-far dev per step, test accuracy of the best prompt, and how similar the feedback is under the two conditions
 for the same prompt (mean best-match cosine of MiniLM embeddings). As a reference for "similar", the feedback on
 real errors for the task's own instruction is compared across seeds (different train batches, so different real
@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from behavopt.optimizers.candidate import INITIAL_ID
 from behavopt.study.experiments.base import Estimate, ExperimentReport, Finding, no_worse_within_noise
 from behavopt.study.runner import StudyRunner
 from behavopt.study.runview import RunView
@@ -41,7 +42,7 @@ def feedback_similarity(real: RunView, pseudo: RunView, embed: Embed) -> float |
 
 
 def instruction_feedback(view: RunView) -> list[str]:
-    root = view.candidates.get("c0000")
+    root = view.candidates.get(INITIAL_ID)
     return feedback_by_prompt(view).get(" ".join(root.prompt.split()), []) if root else []
 
 
@@ -60,8 +61,8 @@ def run(runner: StudyRunner, out: Path, embed: Embed) -> ExperimentReport:
                 views[method, condition, seed] = view
                 runs.append(str(view.path))
                 row[f"{method}/{condition}/dev_curve"] = view.dev_curve()
-                row[f"{method}/{condition}/best_test"] = view.result["best_test_score"] if view.result else None
-                row[f"{method}/{condition}/initial_test"] = view.result["initial_test_score"] if view.result else None
+                row[f"{method}/{condition}/best_test"] = view.result.best_test_score if view.result else None
+                row[f"{method}/{condition}/initial_test"] = view.result.initial_test_score if view.result else None
             row[f"{method}/feedback_similarity"] = feedback_similarity(views[method, "real", seed],
                                                                        views[method, "pseudo", seed], embed)
         per_seed.append(row)

@@ -19,7 +19,6 @@ from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.errors import LMError
 from behavopt.optimizers.behavior import adherence
 from behavopt.optimizers.candidate import Candidate
-from behavopt.optimizers.engine.search import train_batch
 from behavopt.study.experiments.base import Estimate, ExperimentReport, Finding
 from behavopt.study.judge import agreement_note
 from behavopt.study.refinement import aggregate_refinements, refinement_outcome
@@ -32,8 +31,9 @@ METHODS = ("apo", "abo")
 
 def requested_behaviour(parent: Candidate, child: Candidate) -> str:
     """What the edit asked the target to do differently, in words the judge can check against an output."""
-    steps, old = child.meta.get("steps"), parent.meta.get("steps")
-    k = child.meta.get("refined_step")
+    steps = list(child.procedure.steps) if child.procedure else []
+    old = parent.procedure.steps if parent.procedure else ()
+    k = child.procedure.refined_step if child.procedure else None
     if steps and old and k:
         added = len(steps) - len(old)
         new = steps[k - 1:k + added] if added >= 0 else steps[k - 1:k]
@@ -47,13 +47,12 @@ async def pair_figures(runner: StudyRunner, view: RunView, seed: int, pairs: lis
                        judged_per_pair: int) -> list[dict[str, Any]]:
     from behavopt.study.judge import AdherenceCase, AdherenceJudge
 
-    settings = runner.spec.search_settings(seed)
-    splits = runner.splits(seed)
+    train = {e.id: e for e in runner.splits(seed).train}
     out = []
     async with runner.pool() as pool:
         judge = AdherenceJudge(pool.lm(runner.spec.judge or runner.spec.optimizer, "optimizer"), seed=seed)
         for parent, child in pairs:
-            batch = train_batch(splits.train, settings, child.step)
+            batch = [train[i] for i in view.train_batch(child.step)]
             parent_recs, child_recs = await runner.score(pool, seed, [parent, child], batch)
             shown = view.shown_errors(parent.id, child.step)
             outcome = refinement_outcome(parent_recs, child_recs, shown, parent_id=parent.id, child_id=child.id)
@@ -75,8 +74,8 @@ async def pair_figures(runner: StudyRunner, view: RunView, seed: int, pairs: lis
             row["requested"] = requested
             row["judged"] = [r.id for r in judged]
             row["followed"] = verdicts
-            if child.meta.get("steps"):
-                n = len(child.meta["steps"])
+            if child.procedure and child.procedure.steps:
+                n = len(child.procedure.steps)
                 row["steps_followed"] = sum(adherence(r.output, n).followed for r in child_recs
                                             if r.output is not None) / max(1, len(child_recs))
             out.append(row)

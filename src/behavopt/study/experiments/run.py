@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from behavopt.errors import ConfigError
+from behavopt.core.errors import ConfigError
 from behavopt.study.answers import answer_spread_of
 from behavopt.study.experiments import EXPERIMENTS
 from behavopt.study.experiments.base import ExperimentReport
@@ -48,7 +48,7 @@ def run_experiment(name: str, runner: StudyRunner, out: Path, *, threshold: floa
 
 
 def run_all(runner: StudyRunner, out: Path, **options) -> list[ExperimentReport]:
-    from behavopt.runs.files import atomic_write_text
+    from behavopt.core.files import atomic_write_text
 
     reports = [run_experiment(name, runner, out / name, **options) for name in ALL_ORDER]
     spread = answer_spread_of(run for r in reports for run in r.runs)

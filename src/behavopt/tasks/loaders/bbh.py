@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.answers import compact_match, normalize, token_sequence_match
 from behavopt.tasks.build import make_task
 from behavopt.tasks.files import read_json

@@ -11,7 +11,7 @@ import random
 import string
 from pathlib import Path
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.build import make_task
 from behavopt.tasks.files import read_json
 from behavopt.tasks.loaders.common import available, examples_list, field, unknown_name

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.build import make_task
 from behavopt.tasks.files import DATA_FIX, read_text
 from behavopt.tasks.types import AnswerType, Example, Task

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import string
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.answers import normalize, to_number
 from behavopt.tasks.types import AnswerType, Example
 

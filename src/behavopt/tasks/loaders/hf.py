@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.answers import METRICS
 from behavopt.tasks.build import make_task
 from behavopt.tasks.loaders.fields import FieldMap, parse_answer_type, rows_to_examples

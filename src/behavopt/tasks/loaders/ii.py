@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.answers import token_sequence_match, token_set_match
 from behavopt.tasks.build import make_task
 from behavopt.tasks.files import read_json

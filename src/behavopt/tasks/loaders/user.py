@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from behavopt.errors import TaskError
+from behavopt.core.errors import TaskError
 from behavopt.tasks.answers import METRICS
 from behavopt.tasks.build import make_task
 from behavopt.tasks.files import iter_csv, iter_jsonl, read_text

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from behavopt.eval.evaluator import EvalRecord
-from behavopt.study.pseudo_errors import PseudoError, make_pseudo_errors
+from behavopt.optimizers.engine.pseudo_errors import PseudoError, make_pseudo_errors
 from behavopt.tasks.answers import extractor_for, metric_for
 from behavopt.tasks.types import AnswerType, Example, Task
 
