@@ -13,6 +13,11 @@ import time
 
 import pytest
 
+from behavopt.optimizers.config import RunConfig
+from behavopt.optimizers.events import OptimizerCall, Resumed, Started, StepEnded, TrainBatch
+from behavopt.optimizers.result import OptimizationResult
+from behavopt.optimizers.rundir import RunDir
+from behavopt.optimizers.settings import preset
 from tests.cli.test_eval_cli import behavopt
 
 pytestmark = pytest.mark.e2e
@@ -52,17 +57,26 @@ def test_every_method_writes_a_valid_run(method, flags, smollm_path, tmp_path):
     check_result(result, method)
     assert json.loads((out / "result.json").read_text()) == result
     assert result["best_prompt"].strip() in (out / "best_prompt.txt").read_text()  # plus demo turns for abo
-    config = json.loads((out / "config.json").read_text())
-    assert config["method"] == method and config["settings"]["dev_size"] == 4
-    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
-    assert any(e["type"] == "optimizer_call" for e in events) and events[0]["type"] == "started"
-    assert json.loads((out / "checkpoint.json").read_text())["step"] >= 1
+    rundir = RunDir(out)
+    config = rundir.load_config()
+    assert config.method == method and config.settings.data.dev_size == 4
+    assert OptimizationResult.load(out / "result.json").to_dict() == result
+    # Every line of the real events.jsonl parses as an event of the one vocabulary, and writes back as it was read.
+    lines = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    events = rundir.events()
+    assert len(events) == len(lines) and isinstance(events[0], Started)
+    assert [e.to_line(line["t"]) for e, line in zip(events, lines)] == lines
+    calls = [e for e in events if isinstance(e, OptimizerCall)]
+    assert calls and rundir.load_checkpoint().step >= 1
+    if method != "opro" and method != "ape":  # the reflecting methods log each step's train batch once
+        batches = [e.step for e in events if isinstance(e, TrainBatch)]
+        assert batches and len(batches) == len(set(batches))
     assert not list(out.rglob("*.tmp"))
     if method == "abo":
-        purposes = {e.get("purpose") for e in events if e["type"] == "optimizer_call"}
+        purposes = {e.purpose for e in calls}
         assert "procedure" in purposes
         assert ("demonstration" in purposes) == ("--no-demo" not in flags)
-        assert config["settings"]["abo_demo"] == ("--no-demo" not in flags)
+        assert config.settings.abo.demo == ("--no-demo" not in flags)
 
 
 def _comparable(result: dict) -> dict:
@@ -94,18 +108,21 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(smollm_path, tmp_pat
     resumed = json.loads(behavopt(*args, "--out", str(out), "--resume", "--json", "--cache",
                                   str(tmp_path / "c2.sqlite"), check=True).stdout)
     assert _comparable(resumed) == _comparable(whole)
-    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
-    step_ends = [e["step"] for e in events if e["type"] == "step"]
+    events = RunDir(out).events()
+    step_ends = [e.step for e in events if isinstance(e, StepEnded)]
     assert step_ends.count(0) == 1 and step_ends.count(1) == 1  # finished steps were not redone
-    assert any(e["type"] == "resumed" for e in events)
+    assert any(isinstance(e, Resumed) for e in events)
 
 
 def test_resume_with_other_settings_is_refused(tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
+    RunDir(out).prepare(RunConfig(task="demo:navigate", method="apo", target="local:smollm2-135m?threads=2",
+                                  optimizer="local:smollm2-135m?threads=2", settings=preset("quick")), resume=False)
+    proc = behavopt("optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--out", str(out), "--resume")
+    assert proc.returncode == 2 and "other settings" in proc.stderr and "steps" in proc.stderr
     (out / "config.json").write_text(json.dumps({"task": "demo:navigate"}))
     proc = behavopt("optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--out", str(out), "--resume")
-    assert proc.returncode == 2 and "other settings" in proc.stderr
+    assert proc.returncode == 2 and "is not a valid RunConfig (at method: Field required)" in proc.stderr
     proc = behavopt("optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--out", str(out))
     assert proc.returncode == 2 and "not empty" in proc.stderr
 

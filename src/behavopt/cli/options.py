@@ -58,10 +58,4 @@ def with_setting_options(*, exclude_groups: tuple[str, ...] = (), exclude: tuple
     return decorate
 
 
-def setting_help(flat: str) -> str:
-    """A setting's help text, for commands that offer it under another flag."""
-    return next(d.help for d in RunSettings.declared() if d.flat == flat)
-
-
-__all__ = ["API_KEY", "BASE_URL", "CACHE", "DATA_DIR", "NO_CACHE", "THREADS", "setting_help",
-           "with_setting_options"]
+__all__ = ["API_KEY", "BASE_URL", "CACHE", "DATA_DIR", "NO_CACHE", "THREADS", "with_setting_options"]

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from behavopt.optimizers.engine.beam import BeamSearch
-from behavopt.optimizers.events import OptimizerCall
+from behavopt.optimizers.events import OptimizerCall, TrainBatch
 from behavopt.optimizers.methods import method_names
 from tests.lm.scripted import ScriptedBackend
 from tests.optimizers.helpers import DelayedBackend, build, optimizer_answer, target_answer, text_of
@@ -48,6 +48,10 @@ def test_only_parents_are_scored_on_train(tmp_path):
         assert len(batch) == h.engine.settings.search.train_batch and batch <= train
         for cid in h.state.step_log[step - 1].beam:
             assert batch <= h.scored_ids(cid)
+    # Each step's batch is logged once, as drawn, so readers never draw it again.
+    logged = {e.step: e.example_ids for e in h.events(TrainBatch)}
+    assert logged == {step: tuple(e.id for e in h.engine.train_batch(step)) for step in (1, 2)}
+    assert len(h.events(TrainBatch)) == 2
 
 
 def snapshot(h):
