@@ -21,26 +21,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import harness
 import httpx
 
-sys.path.insert(0, str(Path(__file__).parent))
-from lm_overhead import start_server  # noqa: E402  (same helper: a `behavopt serve` on a free port)
+from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
+from behavopt.lm.cache import ResponseCache
+from behavopt.lm.client import ModelPool
+from behavopt.lm.types import ChatRequest, Message
+from behavopt.optimizers.run import optimize
+from behavopt.tasks import load_task
 
-from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt  # noqa: E402
-from behavopt.lm.cache import ResponseCache  # noqa: E402
-from behavopt.lm.client import ModelPool  # noqa: E402
-from behavopt.lm.types import ChatRequest, Message  # noqa: E402
-from behavopt.optimizers.run import optimize  # noqa: E402
-from behavopt.tasks import load_task  # noqa: E402
-
-RESULTS = Path(__file__).parent / "results"
 TASK = "demo:object-counting"
 SMALL = dict(initial=3, beam=2, expand=2, steps=2, errors=2, train_size=20, dev_size=15, test_size=20, train_batch=8,
              target_max_tokens=64, optimizer_max_tokens=128)
@@ -58,10 +52,8 @@ def run_search(model: str, threads: int, out: Path, cache: ResponseCache | None)
     result = optimize(TASK, "apo", spec, spec, out=out, cache=cache if cache is not None else False, **SMALL)
     wall = time.perf_counter() - start
     u = result.usage
-    lm_s = u["target"]["seconds"] + u["optimizer"]["seconds"]
-    calls = u["target"]["calls"] + u["optimizer"]["calls"]
-    hits = u["target"]["cache_hits"] + u["optimizer"]["cache_hits"]
-    return {"wall_s": round(wall, 3), "lm_s": round(lm_s, 3), "calls": calls, "cache_hits": hits,
+    lm_s = u.target.seconds + u.optimizer.seconds
+    return {"wall_s": round(wall, 3), "lm_s": round(lm_s, 3), "calls": u.calls, "cache_hits": u.cache_hits,
             "overhead": round(1 - lm_s / wall, 4) if wall else None}
 
 
@@ -101,52 +93,51 @@ async def behavopt_throughput(base_url: str, name: str, n: int, max_tokens: int,
         return n / elapsed
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="smollm2-135m")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--n", type=int, default=100, help="examples for the throughput part")
-    ap.add_argument("--max-tokens", type=int, default=48)
+def parse_args() -> argparse.Namespace:
+    ap = harness.parser(__doc__)
+    harness.add_shared(ap, {"n": "examples for the throughput part"}, model="smollm2-135m", threads=2, n=100,
+                       max_tokens=48, llama_server=None, parallel=4, name="efficiency")
     ap.add_argument("--base-url", default=None, help="a running OpenAI-compatible server (default: start one)")
     ap.add_argument("--served-name", default=None, help="model name on that server (default: --model)")
-    ap.add_argument("--llama-server", default=None, help="start llama.cpp's server binary instead (make llama-server)")
-    ap.add_argument("--parallel", type=int, default=4, help="with --llama-server: slots")
-    ap.add_argument("--name", default="efficiency", help="results file: bench/results/<date>-<name>.json")
-    args = ap.parse_args()
-    fig: dict = {"model": args.model, "threads": args.threads}
-    with tempfile.TemporaryDirectory() as tmp:
-        cache = ResponseCache(Path(tmp) / "cache.sqlite")
-        fig["search_cold"] = run_search(args.model, args.threads, Path(tmp) / "cold", cache)
-        fig["search_warm"] = run_search(args.model, args.threads, Path(tmp) / "warm", cache)
-    serve_proc = None
-    base, name = args.base_url, args.served_name or args.model
-    server = args.base_url or "behavopt serve (llama-cpp-python, 1 slot)"
-    if base is None:
-        extra = ["--llama-server", args.llama_server, "--parallel", str(args.parallel)] if args.llama_server else []
-        serve_proc, base = start_server(args.model, args.threads, extra)
-        if args.llama_server:
-            server = f"behavopt serve --llama-server (llama.cpp server, {args.parallel} slots)"
+    return ap.parse_args()
+
+
+def throughput(base: str, name: str, server: str, args: argparse.Namespace) -> dict:
+    """(b): behavopt's rate at concurrency 1, 2, 4, 8 against the server's own, each between two raw runs."""
+    reqs, _ = requests_for(args.n, args.max_tokens)
+    # A whole warm-up pass first: the server's rate climbs over its first passes (prompt cache, memory), and a
+    # cold first pass measured as the reference made behavopt look faster than the server (110 %).
+    asyncio.run(raw_saturated(base, name, reqs, 8))
+    # Each behavopt run sits between two raw runs and is compared with their mean, so a drift of the server's
+    # rate during the benchmark (seen here: 3.2 -> 3.65 req/s over six passes) does not bias the ratio.
+    raw = [asyncio.run(raw_saturated(base, name, reqs, 8))]
+    runs = {}
+    for c in (1, 2, 4, 8):
+        runs[c] = asyncio.run(behavopt_throughput(base, name, args.n, args.max_tokens, c))
+        raw.append(asyncio.run(raw_saturated(base, name, reqs, 8)))
+    out = {"server_saturated_rps": round(max(raw), 3), "server_rps_runs": [round(r, 3) for r in raw],
+           "server": server, "ratio": "behavopt's rate / the mean of the raw runs just before and after"}
+    for i, (c, rps) in enumerate(runs.items()):
+        out[f"behavopt_c{c}_rps"] = round(rps, 3)
+        out[f"ratio_c{c}"] = round(rps / ((raw[i] + raw[i + 1]) / 2), 4)
+    return out
+
+
+def served_throughput(args: argparse.Namespace) -> dict:
+    """(b) against --base-url, or against a `behavopt serve` started for it and stopped after."""
+    if args.base_url:
+        return throughput(args.base_url, args.served_name or args.model, args.base_url, args)
+    extra = ["--llama-server", args.llama_server, "--parallel", str(args.parallel)] if args.llama_server else []
+    server = (f"behavopt serve --llama-server (llama.cpp server, {args.parallel} slots)" if args.llama_server
+              else "behavopt serve (llama-cpp-python, 1 slot)")
+    serve_proc, base = harness.start_server(args.model, args.threads, extra)
     try:
-        reqs, _ = requests_for(args.n, args.max_tokens)
-        # A whole warm-up pass first: the server's rate climbs over its first passes (prompt cache, memory), and a
-        # cold first pass measured as the reference made behavopt look faster than the server (110 %).
-        asyncio.run(raw_saturated(base, name, reqs, 8))
-        # Each behavopt run sits between two raw runs and is compared with their mean, so a drift of the server's
-        # rate during the benchmark (seen here: 3.2 -> 3.65 req/s over six passes) does not bias the ratio.
-        raw = [asyncio.run(raw_saturated(base, name, reqs, 8))]
-        runs = {}
-        for c in (1, 2, 4, 8):
-            runs[c] = asyncio.run(behavopt_throughput(base, name, args.n, args.max_tokens, c))
-            raw.append(asyncio.run(raw_saturated(base, name, reqs, 8)))
-        fig["throughput"] = {"server_saturated_rps": round(max(raw), 3),
-                             "server_rps_runs": [round(r, 3) for r in raw], "server": server,
-                             "ratio": "behavopt's rate / the mean of the raw runs just before and after"}
-        for i, (c, rps) in enumerate(runs.items()):
-            fig["throughput"][f"behavopt_c{c}_rps"] = round(rps, 3)
-            fig["throughput"][f"ratio_c{c}"] = round(rps / ((raw[i] + raw[i + 1]) / 2), 4)
+        return throughput(base, args.served_name or args.model, server, args)
     finally:
-        if serve_proc is not None:
-            serve_proc.stop()
+        serve_proc.stop()
+
+
+def report(fig: dict) -> None:
     cold, warm, t = fig["search_cold"], fig["search_warm"], fig["throughput"]
     print(f"(a) overhead: wall {cold['wall_s']:.1f}s, LM calls {cold['lm_s']:.1f}s over {cold['calls']} calls -> "
           f"overhead {cold['overhead']:.1%} (target <= 3%)")
@@ -155,9 +146,19 @@ def main() -> None:
           + " (target >= 95% at saturation)")
     print(f"(c) warm rerun: {warm['calls']} LM calls, {warm['cache_hits']} cache hits, {warm['wall_s']:.2f}s "
           "(target 0 calls)")
-    out = RESULTS / f"{dt.date.today().isoformat()}-{args.name}.json"
-    out.write_text(json.dumps(fig, indent=2) + "\n")
-    print(f"written: {out}")
+
+
+def main() -> None:
+    args = parse_args()
+    fig: dict = {"model": args.model, "threads": args.threads}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = ResponseCache(Path(tmp) / "cache.sqlite")
+        fig["search_cold"] = run_search(args.model, args.threads, Path(tmp) / "cold", cache)
+        fig["search_warm"] = run_search(args.model, args.threads, Path(tmp) / "warm", cache)
+    fig["throughput"] = served_throughput(args)
+    report(fig)
+    stem = harness.write_results(args.name, fig)
+    print(f"written: {stem}.json")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """LM-layer overhead: 50 fixed requests through raw llama-cpp-python vs behavopt's LM layer, in-process and via
-`behavopt serve`, plus a warm-cache rerun. Prints figures and ratios; writes bench/results/<date>-lm_overhead.json.
+`behavopt serve`, plus a warm-cache rerun. Prints figures and ratios; writes bench/results/<date>-lm_overhead.json
+(<date>-<name>.json with --name).
 
     .venv/bin/python bench/lm_overhead.py [--model smollm2-135m] [--n 50] [--max-tokens 32] [--threads 2]
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import harness
 import httpx
 
 from behavopt.lm import local_models
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
-from behavopt.lm.serve_process import ServeProcess
 from behavopt.lm.types import ChatRequest, Message
 
 ITEMS = ["apple", "violin", "carrot", "dog", "chair", "piano", "banana", "cat", "table", "drum"]
@@ -76,15 +76,6 @@ def time_raw_http(base_url: str, name: str, requests, max_tokens: int) -> tuple[
         return time.perf_counter() - start, texts
 
 
-def start_server(model: str, threads: int, extra: list[str] | None = None) -> tuple[ServeProcess, str]:
-    """`behavopt serve local:MODEL` on a free port (extra: more serve options, e.g. --llama-server P --parallel N);
-    its log goes to bench/results/runs/serve-MODEL.log."""
-    server = ServeProcess([f"local:{model}", "--threads", str(threads), *(extra or [])],
-                          Path(__file__).parent / "results" / "runs" / f"serve-{model}.log")
-    server.launch()
-    return server, server.wait_ready()
-
-
 def run_part(part: str, args: argparse.Namespace, base_url: str | None = None, cache_file: str | None = None) -> dict:
     """Measure one part in a fresh process: llama.cpp's thread team belongs to the thread that first calls it, so
     parts sharing a process would slow each other down and blur the comparison."""
@@ -113,45 +104,47 @@ def measure(part: str, args: argparse.Namespace) -> dict:
     return {"s": seconds, "texts": texts, "usage": usage}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="smollm2-135m")
-    ap.add_argument("--n", type=int, default=50)
-    ap.add_argument("--max-tokens", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=2)
+def parse_args() -> argparse.Namespace:
+    ap = harness.parser(__doc__)
+    harness.add_shared(ap, model="smollm2-135m", n=50, max_tokens=32, threads=2, name="lm_overhead")
     ap.add_argument("--part", help=argparse.SUPPRESS)
     ap.add_argument("--base-url", help=argparse.SUPPRESS)
     ap.add_argument("--cache-file", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.part:
-        print(json.dumps(measure(args.part, args)))
-        return
-    local_models.pull(args.model)
-    fig: dict = {"model": args.model, "n": args.n, "max_tokens": args.max_tokens, "threads": args.threads}
+    return ap.parse_args()
 
-    def same(a: dict, b: dict) -> int:
-        return sum(x == y for x, y in zip(a["texts"], b["texts"]))
 
+def same(a: dict, b: dict) -> int:
+    """How many outputs two measurements of the same requests share."""
+    return sum(x == y for x, y in zip(a["texts"], b["texts"]))
+
+
+def inprocess(args: argparse.Namespace) -> dict:
     raw, ours = run_part("raw", args), run_part("behavopt", args)
-    fig["inprocess"] = {"raw_s": round(raw["s"], 3), "behavopt_s": round(ours["s"], 3),
-                        "overhead_ratio": round(ours["s"] / raw["s"], 4), "same_outputs": same(raw, ours)}
+    return {"raw_s": round(raw["s"], 3), "behavopt_s": round(ours["s"], 3),
+            "overhead_ratio": round(ours["s"] / raw["s"], 4), "same_outputs": same(raw, ours)}
 
-    server, base = start_server(args.model, args.threads)
+
+def served(args: argparse.Namespace) -> dict:
+    server, base = harness.start_server(args.model, args.threads)
     try:
-        http, served = run_part("raw_http", args, base_url=base), run_part("behavopt_http", args, base_url=base)
+        http, ours = run_part("raw_http", args, base_url=base), run_part("behavopt_http", args, base_url=base)
     finally:
         server.stop()
-    fig["served"] = {"raw_http_s": round(http["s"], 3), "behavopt_s": round(served["s"], 3),
-                     "overhead_ratio": round(served["s"] / http["s"], 4), "same_outputs": same(http, served)}
+    return {"raw_http_s": round(http["s"], 3), "behavopt_s": round(ours["s"], 3),
+            "overhead_ratio": round(ours["s"] / http["s"], 4), "same_outputs": same(http, ours)}
 
+
+def cached(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cache_file = str(Path(tmp) / "c.sqlite")
         cold = run_part("behavopt", args, cache_file=cache_file)
         warm = run_part("behavopt_warm", args, cache_file=cache_file)  # a new process: the cache persisted
-    fig["cache"] = {"cold_s": round(cold["s"], 3), "cold_calls": cold["usage"]["calls"], "warm_s": round(warm["s"], 4),
-                    "warm_calls": warm["usage"]["calls"], "warm_hits": warm["usage"]["cache_hits"],
-                    "speedup": round(cold["s"] / max(warm["s"], 1e-9), 1)}
+    return {"cold_s": round(cold["s"], 3), "cold_calls": cold["usage"]["calls"], "warm_s": round(warm["s"], 4),
+            "warm_calls": warm["usage"]["calls"], "warm_hits": warm["usage"]["cache_hits"],
+            "speedup": round(cold["s"] / max(warm["s"], 1e-9), 1)}
 
+
+def report(fig: dict, args: argparse.Namespace) -> None:
     print(f"{args.n} requests, {args.model}, max_tokens={args.max_tokens}, {args.threads} threads")
     i, s, c = fig["inprocess"], fig["served"], fig["cache"]
     print(f"in-process: raw llama-cpp-python {i['raw_s']:.2f}s  behavopt {i['behavopt_s']:.2f}s  "
@@ -160,10 +153,21 @@ def main() -> None:
           f"ratio {s['overhead_ratio']:.3f}  identical outputs {s['same_outputs']}/{args.n}")
     print(f"cache:      cold {c['cold_s']:.2f}s ({c['cold_calls']} calls)  warm rerun {c['warm_s'] * 1000:.1f} ms "
           f"({c['warm_calls']} calls, {c['warm_hits']} hits)  speedup x{c['speedup']}")
-    out = Path(__file__).parent / "results" / f"{dt.date.today().isoformat()}-lm_overhead.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(fig, indent=2) + "\n")
-    print(f"wrote {out}")
+
+
+def main() -> None:
+    args = parse_args()
+    if args.part:
+        print(json.dumps(measure(args.part, args)))
+        return
+    local_models.pull(args.model)
+    fig: dict = {"model": args.model, "n": args.n, "max_tokens": args.max_tokens, "threads": args.threads}
+    fig["inprocess"] = inprocess(args)
+    fig["served"] = served(args)
+    fig["cache"] = cached(args)
+    report(fig, args)
+    stem = harness.write_results(args.name, fig)
+    print(f"wrote {stem}.json")
 
 
 if __name__ == "__main__":

@@ -13,24 +13,21 @@ target that no procedure helps. Writes bench/results/<date>-procedures.json and 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import datetime as dt
-import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from behavopt.core.paths import default_cache_path
-from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
+import harness
+
+from behavopt.eval import InstructionPrompt
+from behavopt.eval.evaluator import EvalResult
 from behavopt.eval.stats import chance_corrected
-from behavopt.lm.cache import ResponseCache
-from behavopt.lm.client import ModelPool
 from behavopt.lm.types import Message
 from behavopt.optimizers.behavior import adherence, demo_problem, procedure_text
 from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.settings import preset
 from behavopt.tasks import load_task
-
-RESULTS = Path(__file__).parent / "results"
+from behavopt.tasks.types import Splits, Task
 
 # Steps and worked outputs that a one-demonstration entry and its two-demonstration variant share.
 LIST_THEN_ADD = ["List each item of the kind the question asks about, one per line, with its quantity in parentheses.",
@@ -99,59 +96,64 @@ def worked_examples(entry: tuple) -> list[tuple[int, str]]:
     return list(demo_spec[0]) if len(demo_spec) == 1 else [(demo_spec[0], demo_spec[1])]
 
 
-async def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
-    settings = preset("quick")
+def hand_prompt(task_spec: str, task: Task, splits: Splits, name: str) -> tuple[Candidate, int, str | None]:
+    """PROCEDURES[task_spec][name] as ABO would show it (steps, demonstrations as chat turns), with its number of
+    steps and the demonstrations' answer (None where they answer differently: copying "the" demonstration's answer
+    is not defined then)."""
+    entry = PROCEDURES[task_spec][name]
+    steps, demos = entry[0], []
+    for index, worked in worked_examples(entry):
+        example = splits.train[index]
+        problem = demo_problem(task, example, worked, steps)
+        if problem:  # the bench's own demonstrations must pass the check ABO applies to the optimizer's
+            raise SystemExit(f"{task_spec} {name}: the demonstration fails ABO's check: {problem}")
+        demos += [Message("user", example.input), Message("assistant", worked)]
+    candidate = Candidate(f"hand-{name}", procedure_text(task, steps), None, 0, "hand", demos=tuple(demos),
+                          style="turns")
+    answers = {splits.train[index].target for index, _ in worked_examples(entry)}
+    return candidate, len(steps), answers.pop() if len(answers) == 1 else None
+
+
+def prompt_row(result: EvalResult, n_steps: int, demo_answer: str | None, steps: list[str] | None) -> dict[str, Any]:
+    s = result.summary
+    answers = Counter(r.answer for r in result.records)
+    top, top_n = answers.most_common(1)[0]
+    return {"test": s.accuracy, "n": s.n, "ci95": s.ci95,
+            # Accuracy over what the same answers shuffled across the inputs get: 0 for guessing.
+            "kappa": round(chance_corrected(s.accuracy, s.answer_chance), 3),
+            "commonest_answer": top, "commonest_share": round(top_n / s.n, 3),
+            "followed_steps": (round(sum(adherence(r.output, n_steps).followed for r in result.records) / s.n, 3)
+                               if n_steps else None),
+            "demo_answer_share": round(answers[demo_answer] / s.n, 3) if demo_answer is not None else None,
+            "steps": steps}
+
+
+def progress(task_spec: str) -> harness.Scored:
+    def line(name: str, result: EvalResult) -> None:
+        s = result.summary
+        top, top_n = Counter(r.answer for r in result.records).most_common(1)[0]
+        print(f"{task_spec} {name}: test {s.accuracy:.2f} (n={s.n}), commonest answer {top} {top_n}/{s.n}",
+              flush=True)
+
+    return line
+
+
+def score(task_spec: str, data_dir: Path, target: str, seed: int) -> dict:
+    """The task's instruction and each hand-written procedure on the quick preset's test split."""
+    settings = preset("quick").with_overrides(seed=seed)
     task = load_task(task_spec, data_dir=data_dir)
-    split = task.split(settings.data.train_size, settings.data.dev_size, settings.data.test_size, seed=seed)
-    gold = Counter(e.target for e in split.test)
-    prompts: dict[str, tuple[object, int, str | None]] = {"instruction": (InstructionPrompt(task.instruction), 0, None)}
-    for name, entry in PROCEDURES[task_spec].items():
-        steps, demos = entry[0], []
-        for index, worked in worked_examples(entry):
-            example = split.train[index]
-            problem = demo_problem(task, example, worked, steps)
-            if problem:  # the bench's own demonstrations must pass the check ABO applies to the optimizer's
-                raise SystemExit(f"{task_spec} {name}: the demonstration fails ABO's check: {problem}")
-            demos += [Message("user", example.input), Message("assistant", worked)]
-        candidate = Candidate(f"hand-{name}", procedure_text(task, steps), None, 0, "hand", demos=tuple(demos),
-                              style="turns")
-        # With several demonstrations answering differently, copying "the" demonstration's answer is not defined.
-        answers = {split.train[index].target for index, _ in worked_examples(entry)}
-        prompts[name] = (candidate, len(steps), answers.pop() if len(answers) == 1 else None)
-    rows = {}
-    async with ModelPool(cache=ResponseCache(default_cache_path())) as pool:
-        evaluator = Evaluator(task, pool.lm(target, "target"),
-                              EvalSettings(max_tokens=settings.models.target_max_tokens, seed=seed))
-        for name, (prompt, n_steps, demo_answer) in prompts.items():
-            result = await evaluator.evaluate(prompt, split.test, split="test")  # type: ignore[arg-type]
-            answers = Counter(r.answer for r in result.records)
-            top, top_n = answers.most_common(1)[0]
-            rows[name] = {"test": result.summary.accuracy, "n": result.summary.n, "ci95": result.summary.ci95,
-                          # Accuracy over what the same answers shuffled across the inputs get: 0 for guessing.
-                          "kappa": round(chance_corrected(result.summary.accuracy, result.summary.answer_chance), 3),
-                          "commonest_answer": top, "commonest_share": round(top_n / result.summary.n, 3),
-                          "followed_steps": (round(sum(adherence(r.output, n_steps).followed for r in result.records)
-                                                   / result.summary.n, 3) if n_steps else None),
-                          "demo_answer_share": (round(answers[demo_answer] / result.summary.n, 3)
-                                                if demo_answer is not None else None),
-                          "steps": PROCEDURES[task_spec][name][0] if n_steps else None}
-            print(f"{task_spec} {name}: test {result.summary.accuracy:.2f} (n={result.summary.n}), commonest "
-                  f"answer {top} {top_n}/{result.summary.n}", flush=True)
-    return {"gold_commonest": gold.most_common(1)[0], "prompts": rows}
+    splits = harness.splits_of(task, settings)
+    prompts: dict[str, tuple[Any, int, str | None]] = {"instruction": (InstructionPrompt(task.instruction), 0, None)}
+    prompts |= {name: hand_prompt(task_spec, task, splits, name) for name in PROCEDURES[task_spec]}
+    results = harness.score_prompts(task, splits.test, target, {name: p[0] for name, p in prompts.items()}, settings,
+                                    on_scored=progress(task_spec))
+    rows = {name: prompt_row(result, prompts[name][1], prompts[name][2],
+                             PROCEDURES[task_spec][name][0] if prompts[name][1] else None)
+            for name, result in results.items()}
+    return {"gold_commonest": Counter(e.target for e in splits.test).most_common(1)[0], "prompts": rows}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tasks", nargs="+", default=list(PROCEDURES))
-    ap.add_argument("--target", default="local:qwen2.5-coder-0.5b")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--data-dir", type=Path, default=Path("../shared/benchmarks"))
-    ap.add_argument("--name", default="procedures", help="results file name: <date>-<name>.json/.md")
-    args = ap.parse_args()
-    unknown = [t for t in args.tasks if t not in PROCEDURES]
-    if unknown:
-        raise SystemExit(f"no hand-written procedures for {', '.join(unknown)}: use one of {', '.join(PROCEDURES)}")
-    results = {t: asyncio.run(score(t, args.data_dir, args.target, args.seed)) for t in args.tasks}
+def markdown(results: dict[str, dict], args: argparse.Namespace) -> str:
     lines = [f"Target `{args.target}`, quick preset's test split (seed {args.seed}); each procedure with one "
              "hand-written demonstration (two for '-two-demos') shown as chat turns, passing ABO's demonstration "
              "check; kappa: accuracy corrected for the answer frequencies (0: no better than the same answers shuffled "
@@ -166,11 +168,26 @@ def main() -> None:
                          f"{'-' if r['followed_steps'] is None else format(r['followed_steps'], '.0%')} | "
                          f"{r['commonest_answer']} ({r['commonest_share']:.0%}) | "
                          f"{'-' if r['demo_answer_share'] is None else format(r['demo_answer_share'], '.0%')} |")
-    stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
-    summary = {"target": args.target, "seed": args.seed, "tasks": results}
-    stem.with_name(stem.name + ".json").write_text(json.dumps(summary, indent=2) + "\n")
-    stem.with_name(stem.name + ".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return "\n".join(lines) + "\n"
+
+
+def parse_args() -> argparse.Namespace:
+    ap = harness.parser(__doc__)
+    harness.add_shared(ap, tasks=list(PROCEDURES), target="local:qwen2.5-coder-0.5b", seed=0,
+                       data_dir=Path("../shared/benchmarks"), name="procedures")
+    args = ap.parse_args()
+    unknown = [t for t in args.tasks if t not in PROCEDURES]
+    if unknown:
+        raise SystemExit(f"no hand-written procedures for {', '.join(unknown)}: use one of {', '.join(PROCEDURES)}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    results = {t: score(t, args.data_dir, args.target, args.seed) for t in args.tasks}
+    table = markdown(results, args)
+    harness.write_results(args.name, {"target": args.target, "seed": args.seed, "tasks": results}, table)
+    print(table, end="")
 
 
 if __name__ == "__main__":

@@ -20,11 +20,10 @@ the cache keys name the server):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import re
 import time
 from pathlib import Path
+
+import harness
 
 from behavopt.core.errors import ConfigError
 from behavopt.core.paths import default_cache_path
@@ -35,12 +34,10 @@ from behavopt.study.experiments.run import run_all
 from behavopt.study.report import HELD
 from behavopt.study.runner import StudyRunner, StudySpec
 
-RESULTS = Path(__file__).parent / "results"
 
-
-def write_table(rows: list[dict], args: argparse.Namespace, answers: dict[str, str] | None = None) -> str:
-    """bench/results/<date>-<name>.json and .md with the findings of the tasks finished so far; returns the table.
-    `answers`: per task, how varied the target's test answers are under the runs' best prompts."""
+def markdown(rows: list[dict], args: argparse.Namespace, answers: dict[str, str] | None = None) -> str:
+    """The findings of the tasks finished so far; `answers`: per task, how varied the target's test answers are
+    under the runs' best prompts."""
     lines = [f"Target `{args.target}`, optimizer `{args.optimizer}` (also the judge), preset `{args.preset}`, "
              f"{args.seeds} seeds" + (f", at most {args.max_calls} LM calls per run" if args.max_calls else "")
              + (f", preset overrides {' '.join(args.overrides)}" if args.overrides else "")
@@ -51,10 +48,14 @@ def write_table(rows: list[dict], args: argparse.Namespace, answers: dict[str, s
               for r in rows]
     lines += ["", "The target's answers (a caveat where it gives nearly one answer whatever the input):", ""]
     lines += [f"- {task}: {text}." for task, text in (answers or {}).items()]
-    stem = RESULTS / f"{dt.date.today().isoformat()}-{args.name}"
-    stem.with_name(stem.name + ".json").write_text(json.dumps(rows, indent=2) + "\n")
-    stem.with_name(stem.name + ".md").write_text("\n".join(lines) + "\n")
     return "\n".join(lines)
+
+
+def write_table(rows: list[dict], args: argparse.Namespace, answers: dict[str, str] | None = None) -> str:
+    """bench/results/<date>-<name>.json and .md with the findings of the tasks finished so far; returns the table."""
+    table = markdown(rows, args, answers)
+    harness.write_results(args.name, rows, table)
+    return table
 
 
 def parse_overrides(items: list[str], preset_name: str) -> dict[str, int]:
@@ -72,43 +73,46 @@ def parse_overrides(items: list[str], preset_name: str) -> dict[str, int]:
     return settings
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tasks", nargs="+", default=["bbh:navigate", "bbh:object_counting"])
-    ap.add_argument("--target", default="local:qwen2.5-coder-0.5b")
-    ap.add_argument("--optimizer", default="local:qwen2.5-coder-1.5b")
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--preset", default="quick")
+def study_task(task: str, args: argparse.Namespace, settings: dict[str, int]) -> tuple[list[dict], str]:
+    """`study all` on one task: its findings as table rows, and the spread of the target's answers."""
+    out = args.study_dir / harness.slug(task)
+    spec = StudySpec(task=task, target=args.target, optimizer=args.optimizer, out=out, seeds=args.seeds,
+                     preset=args.preset, data_dir=args.data_dir, settings=settings)
+    start = time.time()
+    reports = run_all(StudyRunner(spec, cache=ResponseCache(default_cache_path()),
+                                  on_notice=lambda m: print("  " + m, flush=True)),
+                      out, max_pairs=args.max_pairs)
+    print(f"{task}: {time.time() - start:.0f}s", flush=True)
+    rows = [{"task": task, "experiment": r.experiment, "finding": f.name, "study": f.claim, "ours": f.ours,
+             "held": f.held} for r in reports for f in r.findings]
+    return rows, answer_spread_of(run for r in reports for run in r.runs).text()
+
+
+def parse_args() -> argparse.Namespace:
+    ap = harness.parser(__doc__)
+    harness.add_shared(ap, {"max_calls": "1200 matches bench/abo.py, whose APO and ABO runs can then be copied in as "
+                                         "runs/apo-real-s0 and runs/abo-s0 and are reused"},
+                       tasks=["bbh:navigate", "bbh:object_counting"], target="local:qwen2.5-coder-0.5b",
+                       optimizer="local:qwen2.5-coder-1.5b", preset="quick", max_calls=None,
+                       data_dir=Path("../shared/benchmarks"), name="study")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per experiment")
     ap.add_argument("--max-pairs", type=int, default=None, help="refinement: at most this many pairs per run")
-    ap.add_argument("--max-calls", type=int, default=None,
-                    help="LM-call budget of every run (1200 matches bench/abo.py, whose APO and ABO runs can then be "
-                         "copied in as runs/apo-real-s0 and runs/abo-s0 and are reused)")
     ap.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=INT",
                     help="override the preset for every run, e.g. --set dev_size=15 test_size=30 (a smaller study "
                          "that fits one session on 2 cores; the table names the overrides)")
-    ap.add_argument("--data-dir", type=Path, default=Path("../shared/benchmarks"))
-    ap.add_argument("--name", default="study", help="results file name: <date>-<name>.json/.md")
-    ap.add_argument("--study-dir", type=Path, default=RESULTS / "study",
+    ap.add_argument("--study-dir", type=Path, default=harness.RESULTS / "study",
                     help="where the study directories go, one per task (another one for other models)")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     settings = parse_overrides(args.overrides, args.preset) | ({"max_calls": args.max_calls} if args.max_calls else {})
     rows, answers = [], {}
     for task in args.tasks:
-        out = args.study_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", task)
-        spec = StudySpec(task=task, target=args.target, optimizer=args.optimizer, out=out, seeds=args.seeds,
-                         preset=args.preset, data_dir=args.data_dir, settings=settings)
-        start = time.time()
-        reports = run_all(StudyRunner(spec, cache=ResponseCache(default_cache_path()),
-                                      on_notice=lambda m: print("  " + m, flush=True)),
-                          out, max_pairs=args.max_pairs)
-        print(f"{task}: {time.time() - start:.0f}s", flush=True)
-        for r in reports:
-            for f in r.findings:
-                rows.append({"task": task, "experiment": r.experiment, "finding": f.name, "study": f.claim,
-                             "ours": f.ours, "held": f.held})
-        answers[task] = answer_spread_of(run for r in reports for run in r.runs).text()
-        # After every task: an interrupted benchmark keeps the tasks it finished.
-        table = write_table(rows, args, answers)
+        task_rows, answers[task] = study_task(task, args, settings)
+        rows += task_rows
+        table = write_table(rows, args, answers)  # after every task: an interrupted benchmark keeps those it finished
     print(table)
 
 

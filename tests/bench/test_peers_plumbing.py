@@ -1,4 +1,4 @@
-"""Plumbing of bench/peers.py WITHOUT real models.
+"""Plumbing of bench/peers.py (its parts in bench/peerbench/) WITHOUT real models.
 
 A small FAKE OpenAI-compatible chat server (a thread in this process) gives canned replies: a task prompt gets
 "Answer: 3" (in DSPy's field format when DSPy asks), an optimizer prompt gets a plausible instruction (or the format
@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.bench.helpers import load_peers
+from tests.bench.helpers import load_peer_part, load_peers
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch of LiteLLM's price list from GitHub
 pytest.importorskip("dspy", reason="the `bench` extra is not installed: pip install '.[bench]'")
@@ -183,13 +183,15 @@ def test_system_runs_through_the_proxy(bench, system):
     assert row["search_calls"] == row["calls"] - row["test_calls"] > 0
     assert row["tokens"] > 0 and row["http_errors"] == 0
     assert isinstance(row["best_prompt"], str) and row["best_prompt"]
-    if system in peers.BEHAVOPT_SYSTEMS:  # the proxy agrees with behavopt's own count
+    systems = load_peer_part("systems")
+    if system in systems.BEHAVOPT_SYSTEMS:  # the proxy agrees with behavopt's own count
         assert row["calls"] == row["own_count"]["calls"]
-    if system in peers.BEHAVOPT_SYSTEMS + ("copro", "gepa"):  # budgets these systems can be held to
+    if system in systems.BEHAVOPT_SYSTEMS + ("copro", "gepa"):  # budgets these systems can be held to
         assert row["within_budget"], row["search_calls"]
     if system == "copro":  # n > 1 was fanned out: breadth - 1 proposals in the first call, breadth later
         breadth = row["settings"]["breadth"]
-        assert row["optimizer_calls"] == (breadth - 1) + (peers.COPRO_DEPTH - 1) * breadth
+        depth = load_peer_part("dspy_runs").COPRO_DEPTH
+        assert row["optimizer_calls"] == (breadth - 1) + (depth - 1) * breadth
 
 
 def test_every_request_was_counted_and_the_table_renders(bench):
@@ -212,7 +214,7 @@ def test_a_failing_system_becomes_an_error_row(bench, monkeypatch):
     def broken(ctx):
         raise RuntimeError("the optimizer fell over")
 
-    monkeypatch.setitem(peers.RUNNERS, "gepa", broken)
+    monkeypatch.setitem(load_peer_part("systems").RUNNERS, "gepa", broken)
     row = peers.run_system(ctx, "gepa")
     assert row["error"] == "RuntimeError: the optimizer fell over" and row["best_test"] is None
     assert "failed: RuntimeError: the optimizer fell over" in peers.markdown([row], {

@@ -135,12 +135,11 @@ class ABO:
             out += await self.refine(ctx, parent, n)
         return out
 
-    async def refine(self, ctx: ProposalContext, parent: Candidate, n: int) -> list[Proposal]:
-        assert parent.procedure is not None
-        steps = list(parent.procedure.steps)
-        errors = await ctx.errors(parent)
-        if not errors:
-            return []
+    async def failing_steps(self, ctx: ProposalContext, parent: Candidate,
+                            errors: list[EvalRecord]) -> tuple[Counter[int], dict[int, list[str]]]:
+        """How many errors failed at each step, and the reasons given: the optimizer's localisation, or the first
+        step the target did not write where the optimizer names none."""
+        steps = parent.procedure.steps if parent.procedure else ()
         failing: Counter[int] = Counter()
         reasons: dict[int, list[str]] = {}
         for record in errors:
@@ -155,6 +154,16 @@ class ABO:
             ctx.emit(FailingStep(step=ctx.step, parent=parent.id, example=record.id, failing_step=step, reason=reason,
                                  adherent=adh.followed))
         ctx.notes.setdefault("failing_steps", {})[parent.id] = {str(k): v for k, v in sorted(failing.items())}
+        return failing, reasons
+
+    async def refine(self, ctx: ProposalContext, parent: Candidate, n: int) -> list[Proposal]:
+        """Children whose procedure breaks the most frequent failing steps into finer sub-steps."""
+        assert parent.procedure is not None
+        steps = list(parent.procedure.steps)
+        errors = await ctx.errors(parent)
+        if not errors:
+            return []
+        failing, reasons = await self.failing_steps(ctx, parent, errors)
         if not failing:
             return []
         ranked = [s for s, _ in failing.most_common()]

@@ -46,14 +46,16 @@ def instruction_feedback(view: RunView) -> list[str]:
     return feedback_by_prompt(view).get(" ".join(root.prompt.split()), []) if root else []
 
 
-def run(runner: StudyRunner, out: Path, embed: Embed) -> ExperimentReport:
-    from behavopt.study.figures import bar_figure, curve_figure
+Views = dict[tuple[str, str, int], RunView]
 
-    seeds = list(range(runner.spec.seeds))
+
+def seed_rows(runner: StudyRunner, embed: Embed) -> tuple[list[dict[str, Any]], list[str], Views]:
+    """Per seed: each method's dev curve and test scores under real and pseudo errors, and how similar the feedback
+    is under the two; the run directories used; the runs by (method, condition, seed)."""
     per_seed: list[dict[str, Any]] = []
     runs: list[str] = []
-    views: dict[tuple[str, str, int], RunView] = {}
-    for seed in seeds:
+    views: Views = {}
+    for seed in range(runner.spec.seeds):
         row: dict[str, Any] = {"seed": seed}
         for method in METHODS:
             for condition in ("real", "pseudo"):
@@ -66,7 +68,11 @@ def run(runner: StudyRunner, out: Path, embed: Embed) -> ExperimentReport:
             row[f"{method}/feedback_similarity"] = feedback_similarity(views[method, "real", seed],
                                                                        views[method, "pseudo", seed], embed)
         per_seed.append(row)
-    # Reference: real feedback on the task's instruction, seed i against seed j (other real errors).
+    return per_seed, runs, views
+
+
+def reference_similarities(views: Views, seeds: list[int], embed: Embed) -> list[float]:
+    """Real feedback on the task's instruction, seed i against seed j (other real errors)."""
     reference = []
     for method in METHODS:
         for i in seeds:
@@ -75,8 +81,12 @@ def run(runner: StudyRunner, out: Path, embed: Embed) -> ExperimentReport:
                     a, b = instruction_feedback(views[method, "real", i]), instruction_feedback(views[method, "real", j])
                     if a and b:
                         reference.append(best_match_similarity(a, b, embed).mean)
+    return reference
 
-    findings = []
+
+def scores_finding(runner: StudyRunner, out: Path, per_seed: list[dict[str, Any]]) -> Finding:
+    from behavopt.study.figures import curve_figure
+
     curves: dict[str, list[tuple[float, float, float | None, float | None]]] = {}
     test_numbers = {}
     for method in METHODS:
@@ -97,13 +107,18 @@ def run(runner: StudyRunner, out: Path, embed: Embed) -> ExperimentReport:
                                                        [r[f"{m}/real/best_test"] for r in per_seed]))
                  for m in METHODS]
     held = None if any(h is None for h in held_each) else all(held_each)
-    findings.append(Finding(
+    return Finding(
         name="scores with pseudo errors vs real errors",
         claim="Optimizing on pseudo errors gives scores comparable to optimizing on real errors.",
         ours="; ".join(f"{m}: best test real {test_numbers[m]['real'].text()}, pseudo {test_numbers[m]['pseudo'].text()}"
                        f", real - pseudo {diffs[m].text()}" for m in METHODS),
         held=held, figure="scores.png",
-        numbers={m: {k: v.__dict__ for k, v in test_numbers[m].items()} for m in METHODS}))
+        numbers={m: {k: v.__dict__ for k, v in test_numbers[m].items()} for m in METHODS})
+
+
+def feedback_finding(runner: StudyRunner, out: Path, per_seed: list[dict[str, Any]],
+                     reference: list[float]) -> Finding:
+    from behavopt.study.figures import bar_figure
 
     sims = {m: Estimate.of([r[f"{m}/feedback_similarity"] for r in per_seed
                             if r[f"{m}/feedback_similarity"] is not None], (-1.0, 1.0)) for m in METHODS}
@@ -116,7 +131,7 @@ def run(runner: StudyRunner, out: Path, embed: Embed) -> ExperimentReport:
         held_sim = all(s.mean >= ref.mean - 0.05 for s in sims.values())
     else:
         held_sim = None
-    findings.append(Finding(
+    return Finding(
         name="feedback on pseudo errors vs real errors",
         claim="The optimizer's feedback on pseudo errors is much the same as on real errors.",
         ours="; ".join(f"{m}: real-vs-pseudo similarity {sims[m].text()}" for m in METHODS)
@@ -124,5 +139,11 @@ def run(runner: StudyRunner, out: Path, embed: Embed) -> ExperimentReport:
              + ("; held means within 0.05 of the reference or above" if held_sim is not None else
                 "; the reference needs 2 or more seeds"),
         held=held_sim, figure="feedback_similarity.png",
-        numbers={"similarity": {m: s.__dict__ for m, s in sims.items()}, "reference": ref.__dict__}))
+        numbers={"similarity": {m: s.__dict__ for m, s in sims.items()}, "reference": ref.__dict__})
+
+
+def run(runner: StudyRunner, out: Path, embed: Embed) -> ExperimentReport:
+    per_seed, runs, views = seed_rows(runner, embed)
+    reference = reference_similarities(views, list(range(runner.spec.seeds)), embed)
+    findings = [scores_finding(runner, out, per_seed), feedback_finding(runner, out, per_seed, reference)]
     return ExperimentReport(NAME, runner.spec.describe(), findings, per_seed, runs)
