@@ -14,7 +14,8 @@ import time
 import pytest
 
 from behavopt.optimizers.config import RunConfig
-from behavopt.optimizers.events import OptimizerCall, Resumed, Started, StepEnded, TrainBatch
+from behavopt.optimizers.events import (ErrorsShown, NoErrors, OptimizerCall, Resumed, Started, StepEnded,
+                                        TrainBatch)
 from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import preset
@@ -65,12 +66,14 @@ def test_every_method_writes_a_valid_run(method, flags, smollm_path, tmp_path):
     lines = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     events = rundir.events()
     assert len(events) == len(lines) and isinstance(events[0], Started)
-    assert [e.to_line(line["t"]) for e, line in zip(events, lines)] == lines
+    assert [json.loads(json.dumps(e.to_line(line["t"]))) for e, line in zip(events, lines)] == lines
     calls = [e for e in events if isinstance(e, OptimizerCall)]
     assert calls and rundir.load_checkpoint().step >= 1
-    if method != "opro" and method != "ape":  # the reflecting methods log each step's train batch once
-        batches = [e.step for e in events if isinstance(e, TrainBatch)]
-        assert batches and len(batches) == len(set(batches))
+    # Each step whose errors were looked for logs its train batch once, before the errors shown.
+    batches = [e.step for e in events if isinstance(e, TrainBatch)]
+    looked = {e.step for e in events if isinstance(e, (ErrorsShown, NoErrors))}
+    assert len(batches) == len(set(batches)) and set(batches) == looked
+    assert bool(looked) or method not in ("apo", "apo-sum", "promptagent")  # these reflect on errors every step
     assert not list(out.rglob("*.tmp"))
     if method == "abo":
         purposes = {e.purpose for e in calls}
