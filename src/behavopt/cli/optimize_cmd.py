@@ -14,6 +14,7 @@ from rich.text import Text
 from behavopt.cli.common import err_console, open_cache, user_errors
 from behavopt.cli.options import API_KEY, BASE_URL, CACHE, DATA_DIR, NO_CACHE, THREADS, with_setting_options
 from behavopt.optimizers.methods import method_names
+from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.run import RunSpec, run_optimization
 from behavopt.optimizers.settings import preset as settings_preset
@@ -72,9 +73,10 @@ def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Pa
                  base_url: str | None, api_key: str | None, as_json: bool, overrides: dict[str, Any] | None) -> None:
     settings = settings_preset(preset).with_overrides(**(overrides or {}))
     with Live(Text("starting..."), console=err_console, transient=True, refresh_per_second=2) as live:
-        spec = RunSpec(task=task, method=method, target=target, optimizer=optimizer, settings=settings, out=out,
-                       resume=resume, data_dir=data_dir, cache=open_cache(no_cache, cache), threads=threads,
-                       base_url=base_url, api_key=api_key, on_update=LiveStatus(live),
+        config = RunConfig(task=task, method=method, target=target, optimizer=optimizer, settings=settings,
+                           base_url=base_url)
+        spec = RunSpec(config=config, out=out, resume=resume, data_dir=data_dir, cache=open_cache(no_cache, cache),
+                       threads=threads, api_key=api_key, on_update=LiveStatus(live),
                        on_notice=lambda m: live.console.print(f"[yellow]{m}[/]", highlight=False))
         result = asyncio.run(run_optimization(spec))
     if as_json:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from behavopt.core.schema import RESULT_VERSION, FileFormat, plain, read_json, typed
-from behavopt.lm.types import Message, Usage
+from behavopt.lm.types import Message, UsageByRole
 from behavopt.optimizers.behavior.figures import BehaviorFigures
 from behavopt.optimizers.candidate import INITIAL_ID
 from behavopt.optimizers.settings import RunSettings, settings_from_v0
@@ -53,18 +53,10 @@ class AnswerChance:
 
 
 @dataclass
-class RunUsage:
-    target: Usage = field(default_factory=Usage)
-    optimizer: Usage = field(default_factory=Usage)
+class RunUsage(UsageByRole):
+    """A run's LM usage by role (calls, tokens, cache hits, errors, seconds), and its wall time."""
+
     wall_s: float = 0.0
-
-    @property
-    def calls(self) -> int:
-        return self.target.calls + self.optimizer.calls
-
-    @property
-    def tokens(self) -> int:
-        return sum(u.prompt_tokens + u.completion_tokens for u in (self.target, self.optimizer))
 
     @property
     def cache_hits(self) -> int:

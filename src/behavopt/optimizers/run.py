@@ -34,25 +34,17 @@ from behavopt.tasks.types import Example
 
 @dataclass
 class RunSpec:
-    task: str
-    method: str
-    target: str
-    optimizer: str
-    settings: RunSettings = field(default_factory=RunSettings)
+    """A run to make: what shapes it (config.json's RunConfig), and how to reach the models and report progress."""
+
+    config: RunConfig
     out: Path | None = None
     resume: bool = False
     data_dir: Path | None = None
     cache: ResponseCache | None = None
     threads: int | None = None
-    base_url: str | None = None
-    api_key: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)  # never part of the config: it is not written anywhere
     on_update: Callable[[dict[str, Any]], None] | None = None
     on_notice: Callable[[str], None] | None = None
-
-    def config(self) -> RunConfig:
-        """What config.json holds: every setting that shapes the run, never a secret."""
-        return RunConfig(task=self.task, method=self.method, target=self.target, optimizer=self.optimizer,
-                         settings=self.settings, base_url=self.base_url)
 
 
 def estimate_calls(engine: SearchEngine, strategy: SearchStrategy) -> int:
@@ -71,23 +63,24 @@ def stop_conditions(rundir: RunDir, settings: RunSettings) -> StopCondition:
 
 async def run_optimization(spec: RunSpec) -> OptimizationResult:
     notice = spec.on_notice or (lambda m: None)
-    task = load_task(spec.task, data_dir=spec.data_dir)
-    d = spec.settings.data
+    config, settings = spec.config, spec.config.settings
+    task = load_task(config.task, data_dir=spec.data_dir)
+    d = settings.data
     splits = task.split(d.train_size, d.dev_size, d.test_size, seed=d.seed)
     if not splits.test:
-        raise ConfigError(f"the test split of {spec.task} is empty: lower --train-size/--dev-size")
-    method = get_method(spec.method)
+        raise ConfigError(f"the test split of {config.task} is empty: lower --train-size/--dev-size")
+    method = get_method(config.method)
     out = spec.out or Path(tempfile.mkdtemp(prefix="behavopt-run-"))
     rundir = RunDir(out)
-    saved = rundir.prepare(spec.config(), resume=spec.resume)
+    saved = rundir.prepare(config, resume=spec.resume)
     if spec.resume and rundir.stop_path.exists():
         rundir.stop_path.unlink()
         notice(f"removed {rundir.stop_path} to resume")
-    async with ModelPool(cache=spec.cache, threads=spec.threads, base_url=spec.base_url, api_key=spec.api_key,
+    async with ModelPool(cache=spec.cache, threads=spec.threads, base_url=config.base_url, api_key=spec.api_key,
                          retry=RetryPolicy(), notice=spec.on_notice) as pool:
-        engine = SearchEngine(task=task, splits=splits, settings=spec.settings, method=method,
-                              target=pool.lm(spec.target, "target"), optimizer=pool.lm(spec.optimizer, "optimizer"),
-                              usage=pool.usage, rundir=rundir, stop=stop_conditions(rundir, spec.settings),
+        engine = SearchEngine(task=task, splits=splits, settings=settings, method=method,
+                              target=pool.lm(config.target, "target"), optimizer=pool.lm(config.optimizer, "optimizer"),
+                              usage=pool.usage, rundir=rundir, stop=stop_conditions(rundir, settings),
                               on_update=spec.on_update or (lambda info: None))
         strategy = strategy_for(method)
         if saved:
@@ -96,17 +89,17 @@ async def run_optimization(spec: RunSpec) -> OptimizationResult:
             notice(f"resuming {out} after step {engine.state.step}")
         estimate = estimate_calls(engine, strategy)
         if not saved:
-            engine.emit(Started(config=spec.config(), estimated_calls=estimate))
+            engine.emit(Started(config=config, estimated_calls=estimate))
         notice(f"estimated LM calls for this configuration: ~{estimate} (fewer with cache hits)")
-        engine.plan = {"steps_total": strategy.total_steps(spec.settings), "estimated_calls": estimate,
-                       "max_calls": spec.settings.budget.max_calls, "max_tokens": spec.settings.budget.max_tokens}
+        engine.plan = {"steps_total": strategy.total_steps(settings), "estimated_calls": estimate,
+                       "max_calls": settings.budget.max_calls, "max_tokens": settings.budget.max_tokens}
         ticker = asyncio.create_task(report_every(engine, 1.0))
         try:
             await strategy.run(engine)
         finally:
             ticker.cancel()
         engine.checkpoint()
-        result = await finish(engine, spec, out)
+        result = await finish(engine, config, out)
         engine.checkpoint()  # with the test calls counted, so a resumed finished run reports the same usage
     rundir.save_result(result, render_best(engine.state.candidates[result.best_candidate]))
     return result
@@ -150,9 +143,9 @@ def split_chance(engine: SearchEngine, candidate_id: str) -> SplitChance:
                        test=chance_of(engine, candidate_id, engine.splits.test))
 
 
-async def finish(engine: SearchEngine, spec: RunSpec, out: Path) -> OptimizationResult:
+async def finish(engine: SearchEngine, config: RunConfig, out: Path) -> OptimizationResult:
     state = engine.state
-    ucb = spec.settings.search.selection == "ucb" and state.beam
+    ucb = config.settings.search.selection == "ucb" and state.beam
     if ucb:
         # Bandit means rest on different numbers of examples; the final pick compares the beam on all of dev.
         await engine.score_dev([state.candidates[c] for c in state.beam])
@@ -168,15 +161,15 @@ async def finish(engine: SearchEngine, spec: RunSpec, out: Path) -> Optimization
              for entry in state.step_log]
     usage = engine.total_usage()
     return OptimizationResult(
-        method=spec.method, task=spec.task, target=spec.target, optimizer=spec.optimizer,
-        seed=spec.settings.data.seed, initial_prompt=initial.prompt, best_prompt=best.prompt, best_candidate=best.id,
+        method=config.method, task=config.task, target=config.target, optimizer=config.optimizer,
+        seed=config.settings.data.seed, initial_prompt=initial.prompt, best_prompt=best.prompt, best_candidate=best.id,
         initial_dev_score=state.dev_scores[initial.id], best_dev_score=state.dev_scores[best.id],
         initial_test_score=init_correct / len(test), best_test_score=best_correct / len(test),
         initial_test_ci95=wilson_interval(init_correct, len(test)),
         best_test_ci95=wilson_interval(best_correct, len(test)), test_size=len(test),
         dev_size=len(engine.splits.dev), steps=steps,
         usage=RunUsage(target=usage.target, optimizer=usage.optimizer, wall_s=round(engine.wall_s(), 3)),
-        stop_reason=state.stop_reason or "", run_dir=str(out), settings=spec.settings,
+        stop_reason=state.stop_reason or "", run_dir=str(out), settings=config.settings,
         answer_chance=AnswerChance(initial=split_chance(engine, initial.id), best=split_chance(engine, best.id)))
 
 
@@ -198,8 +191,9 @@ def optimize(task: str, method: str, target: str, optimizer: str, *, out: str | 
         response_cache = None
     else:
         response_cache = ResponseCache(Path(cache))
-    spec = RunSpec(task=task, method=method, target=target, optimizer=optimizer,
-                   settings=settings_preset(preset).with_overrides(**settings), out=Path(out) if out else None,
-                   resume=resume, data_dir=Path(data_dir) if data_dir else None, cache=response_cache,
-                   threads=threads, base_url=base_url, api_key=api_key, on_update=on_update)
+    config = RunConfig(task=task, method=method, target=target, optimizer=optimizer,
+                       settings=settings_preset(preset).with_overrides(**settings), base_url=base_url)
+    spec = RunSpec(config=config, out=Path(out) if out else None, resume=resume,
+                   data_dir=Path(data_dir) if data_dir else None, cache=response_cache, threads=threads,
+                   api_key=api_key, on_update=on_update)
     return asyncio.run(run_optimization(spec))
