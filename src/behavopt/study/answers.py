@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from behavopt.eval.stats import chance_corrected
+from behavopt.optimizers.rundir import RunDir
 from behavopt.study.runview import RunView
 
 # A run whose commonest test answer takes this share or more is treated as giving one answer: the share is chosen
@@ -90,6 +91,6 @@ def answer_spread_of(run_dirs: Iterable[str | Path]) -> AnswerSpread:
     """The spread over run directories (an experiment's `runs`); directories holding no run are left out."""
     views = []
     for path in dict.fromkeys(str(p) for p in run_dirs):
-        if (Path(path) / "checkpoint.json").is_file():
+        if RunDir(path).checkpoint_path.is_file():
             views.append(RunView.load(path))
     return answer_spread(views)

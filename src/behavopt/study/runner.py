@@ -18,6 +18,7 @@ from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.optimizers.candidate import INITIAL_ID, Candidate
 from behavopt.optimizers.run import optimize
+from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import RunSettings, preset
 from behavopt.study.runview import RunView
 from behavopt.tasks import load_task
@@ -71,10 +72,11 @@ class StudyRunner:
     def run(self, name: str, method: str, seed: int, **settings: Any) -> RunView:
         """The run `name` for `seed`: made now, resumed if it was interrupted, or read back if finished."""
         out = self.run_dir(name, seed)
-        finished = (out / "result.json").is_file()
+        rundir = RunDir(out)
+        finished = rundir.result_path.is_file()
         self.on_notice(f"{'reusing' if finished else 'running'} {name} (seed {seed}) in {out}")
         optimize(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
-                 resume=(out / "config.json").is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
+                 resume=rundir.config_path.is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
                  cache=self.cache if self.cache is not None else False, threads=self.spec.threads,
                  base_url=self.spec.base_url, api_key=self.spec.api_key,
                  **{**self.spec.settings, **settings, "seed": seed})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from behavopt.optimizers.rundir import RunDir
 from behavopt.study.experiments.base import Estimate, ExperimentReport, Finding
 from behavopt.study.repetition import DEFAULT_THRESHOLD, asrr, lineages
 from behavopt.study.runner import StudyRunner
@@ -47,7 +48,7 @@ def run(runner: StudyRunner, out: Path, embed: Embed, threshold: float = DEFAULT
             for t in (threshold - 0.05, threshold, threshold + 0.05):
                 row[f"{method}@{t:.2f}"] = run_rates(view, embed, t)
         abo_dir = runner.run_dir("abo", seed)
-        if (abo_dir / "checkpoint.json").is_file():
+        if RunDir(abo_dir).checkpoint_path.is_file():
             view = RunView.load(abo_dir)
             runs.append(str(view.path))
             row[f"abo@{threshold:.2f}"] = run_rates(view, embed, threshold, ("localize",))
