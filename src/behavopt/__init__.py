@@ -11,3 +11,12 @@ def optimize(*args, **kwargs):  # type: ignore[no-untyped-def]
     from behavopt.optimizers.run import optimize as _optimize
 
     return _optimize(*args, **kwargs)
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """`behavopt.Prompt` (a saved prompt file's type), imported on first use."""
+    if name == "Prompt":
+        from behavopt.eval.prompts import Prompt
+
+        return Prompt
+    raise AttributeError(f"module 'behavopt' has no attribute {name!r}")

@@ -14,6 +14,7 @@ import pytest
 
 from behavopt.core.errors import ConfigError
 from behavopt.eval import InstructionPrompt
+from behavopt.eval.prompts import Prompt
 from behavopt.lm.client import LM
 from behavopt.lm.types import Usage
 from behavopt.optimizers.behavior import Procedure
@@ -156,7 +157,7 @@ def finished_run(path: Path, usage: RunUsage | None = None) -> Path:
     rundir = RunDir(path)
     rundir.prepare(RunConfig(task="items", method="apo", target="t", optimizer="o"), resume=False)
     rundir.save_checkpoint(SearchState(step=0))
-    rundir.save_result(fake_result(usage=usage), "prompt c0000\n")
+    rundir.save_result(fake_result(usage=usage), "prompt c0000\n", Prompt(user="prompt c0000\n\n{input}"))
     return path
 
 

@@ -81,7 +81,7 @@ def _cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
                              "UTF-8"),
         "split too large": (["--task", "demo:navigate", "--test-size", "5000"], "5000"),
         "bad model spec": (["--task", "demo:navigate", "--model", "llama3"], "llama3"),
-        "missing prompt file": (["--task", "demo:navigate", "--prompt-file", str(tmp_path / "p.txt")], "p.txt"),
+        "missing prompt file": (["--task", "demo:navigate", "--prompt", str(tmp_path / "p.txt")], "p.txt"),
     }
 
 

@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 from behavopt.eval.evaluator import EvalRecord
+from behavopt.eval.prompts import Prompt
 from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.engine.state import SearchState
 from behavopt.optimizers.rundir import RunDir
@@ -23,7 +24,7 @@ def write_run(path, answers, golds, chance=None, finished=True):
     if finished:
         score = sum(a == g for a, g in zip(answers, golds)) / len(answers)
         best = result(0.5, 0.5, 0.5, score, None if chance is None else answer_chance(0, 0, 0, chance), best="c0003")
-        rundir.save_result(best, "prompt\n")
+        rundir.save_result(best, "prompt\n", Prompt(user="prompt\n\n{input}"))
 
 
 def test_one_answer_to_everything_gets_the_caveat(tmp_path):

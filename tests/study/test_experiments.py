@@ -56,7 +56,8 @@ def test_pseudo_errors_compares_conditions_and_feedback(world):
     assert [f.name for f in report.findings] == ["scores with pseudo errors vs real errors",
                                                  "feedback on pseudo errors vs real errors"]
     for seed in (0, 1):
-        real, pseudo = RunView.load(out / "runs" / f"apo-real-s{seed}"), RunView.load(out / "runs" / f"apo-pseudo-s{seed}")
+        real = RunView.load(out / "runs" / f"apo-real-s{seed}")
+        pseudo = RunView.load(out / "runs" / f"apo-pseudo-s{seed}")
         assert real.settings.controls.error_source == "real" and pseudo.settings.controls.error_source == "pseudo"
         assert all(e.fake_answers for e in pseudo.events_of(ErrorsShown))
         assert real.events_of(ErrorsShown) and not any(e.fake_answers for e in real.events_of(ErrorsShown))

@@ -14,45 +14,55 @@ from behavopt.cli.common import err_console, make_pool, user_errors
 from behavopt.cli.options import API_KEY, BASE_URL, CACHE, DATA_DIR, NO_CACHE, THREADS
 from behavopt.core.errors import ConfigError
 from behavopt.core.files import atomic_write_json, atomic_write_jsonl
-from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
+from behavopt.eval import EvalSettings, Evaluator
 from behavopt.eval.evaluator import EvalResult
+from behavopt.eval.prompts import Prompt, SplitSpec
 from behavopt.tasks import load_task
 
 
-def read_prompt(prompt: str | None, prompt_file: Path | None, default: str) -> str:
-    if prompt is not None and prompt_file is not None:
-        raise ConfigError("--prompt and --prompt-file both given: pass only one")
-    if prompt_file is not None:
-        if not prompt_file.is_file():
-            raise ConfigError(f"prompt file not found: {prompt_file}: pass an existing text file to --prompt-file")
-        try:
-            return prompt_file.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ConfigError(f"{prompt_file} is not UTF-8 text: save the prompt as UTF-8") from None
-    return default if prompt is None else prompt
+def read_prompt(instruction: str | None, prompt_file: Path | None, default: str) -> Prompt:
+    """The prompt to score: a prompt file (JSON, e.g. a run's best_prompt.json) or a text file holding an
+    instruction, else the instruction given, else the task's own."""
+    if instruction is not None and prompt_file is not None:
+        raise ConfigError("--instruction and --prompt both given: pass only one")
+    if prompt_file is None:
+        return Prompt.from_instruction(default if instruction is None else instruction)
+    if not prompt_file.is_file():
+        raise ConfigError(f"prompt file not found: {prompt_file}: pass an existing prompt file (.json) or text file "
+                          "to --prompt")
+    if prompt_file.suffix == ".json":
+        return Prompt.load(prompt_file)
+    try:
+        return Prompt.from_instruction(prompt_file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{prompt_file} is not UTF-8 text: save the prompt as UTF-8") from None
 
 
-def write_eval_dir(out: Path, result: EvalResult, prompt: str) -> None:
+def write_eval_dir(out: Path, result: EvalResult, prompt: Prompt) -> None:
     atomic_write_jsonl(out / "records.jsonl", (r.to_dict() for r in result.records))
-    atomic_write_json(out / "summary.json", {**result.summary.to_dict(), "prompt": prompt})
+    atomic_write_json(out / "summary.json", {**result.summary.to_dict(), "prompt": prompt.to_dict()})
 
 
 def eval_command(
     task: str = typer.Option(..., "--task", "-t", help="task spec: demo:NAME, bbh:NAME, bigbench:NAME, gsm8k, ii:NAME, "
                                                        "cls:NAME, hf:NAME or path/to/task.yaml"),
     model: str = typer.Option(..., "--model", "-m", help="local:NAME, gguf:/path.gguf or openai:MODEL"),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="instruction text (default: the task's own)"),
-    prompt_file: Optional[Path] = typer.Option(None, "--prompt-file", help="read the instruction from a file"),
+    prompt_file: Optional[Path] = typer.Option(None, "--prompt", help="a prompt file (.json, e.g. a run's "
+                                               "best_prompt.json: its split and request settings are the defaults) "
+                                               "or a text file holding an instruction"),
+    instruction: Optional[str] = typer.Option(None, "--instruction", help="instruction text (default: the task's "
+                                                                          "own)"),
     split: str = typer.Option("test", "--split", help="train, dev or test"),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="score only the first N examples of the split"),
     data_dir: Optional[Path] = DATA_DIR,
     out: Optional[Path] = typer.Option(None, "--out", help="write records.jsonl and summary.json here"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout, nothing else"),
-    seed: int = typer.Option(0, "--seed", help="split and sampling seed"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="split and sampling seed (default 0)"),
     train_size: Optional[int] = typer.Option(None, "--train-size", min=0),
     dev_size: Optional[int] = typer.Option(None, "--dev-size", min=0),
     test_size: Optional[int] = typer.Option(None, "--test-size", min=0),
-    max_tokens: int = typer.Option(512, "--max-tokens", min=1, help="generation limit per example"),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="generation limit per example "
+                                                                               "(default 512)"),
     no_cache: bool = NO_CACHE,
     cache: Optional[Path] = CACHE,
     threads: Optional[int] = THREADS,
@@ -63,20 +73,38 @@ def eval_command(
     run_eval(**locals())
 
 
+def split_of(prompt: Prompt, task: str, seed: int | None, sizes: tuple[int | None, int | None, int | None]
+             ) -> SplitSpec:
+    """The split to score on: the sizes and seed given, else those of the run the prompt came from (on its own
+    task), else the task's defaults and seed 0."""
+    recorded = prompt.source.split if prompt.source and prompt.source.task == task else None
+    train, dev, test = sizes
+    if recorded is None:
+        return SplitSpec(train, dev, test, 0 if seed is None else seed)
+    return SplitSpec(recorded.train_size if train is None else train, recorded.dev_size if dev is None else dev,
+                     recorded.test_size if test is None else test, recorded.seed if seed is None else seed)
+
+
 @user_errors
-def run_eval(*, task: str, model: str, prompt: str | None, prompt_file: Path | None, split: str, limit: int | None,
-             data_dir: Path | None, out: Path | None, as_json: bool, seed: int, train_size: int | None,
-             dev_size: int | None, test_size: int | None, max_tokens: int, no_cache: bool, cache: Path | None,
-             threads: int | None, base_url: str | None, api_key: str | None) -> None:
+def run_eval(*, task: str, model: str, prompt_file: Path | None, instruction: str | None, split: str,
+             limit: int | None, data_dir: Path | None, out: Path | None, as_json: bool, seed: int | None,
+             train_size: int | None, dev_size: int | None, test_size: int | None, max_tokens: int | None,
+             no_cache: bool, cache: Path | None, threads: int | None, base_url: str | None,
+             api_key: str | None) -> None:
     loaded = load_task(task, data_dir=data_dir)
-    instruction = read_prompt(prompt, prompt_file, loaded.instruction)
-    examples = loaded.split(train_size, dev_size, test_size, seed=seed).get(split)
+    prompt = read_prompt(instruction, prompt_file, loaded.instruction)
+    at = split_of(prompt, task, seed, (train_size, dev_size, test_size))
+    examples = loaded.split(at.train_size, at.dev_size, at.test_size, seed=at.seed).get(split)
     if limit is not None:
         examples = examples[:limit]
     if not examples:
         raise ConfigError(f"the {split} split of {task} is empty: choose a larger --{split}-size or another split")
+    if max_tokens is None:
+        max_tokens = prompt.scored_with.max_tokens if prompt.scored_with else 512
     pool = make_pool(no_cache=no_cache, cache_path=cache, threads=threads, base_url=base_url, api_key=api_key)
-    evaluator = Evaluator(loaded, pool.lm(model, "target"), EvalSettings(max_tokens=max_tokens, seed=seed))
+    temperature = prompt.scored_with.temperature if prompt.scored_with else 0.0
+    evaluator = Evaluator(loaded, pool.lm(model, "target"),
+                          EvalSettings(max_tokens=max_tokens, temperature=temperature, seed=at.seed))
 
     async def go() -> EvalResult:
         try:
@@ -91,13 +119,13 @@ def run_eval(*, task: str, model: str, prompt: str | None, prompt_file: Path | N
                     done = progress.tasks[0].completed + 1
                     progress.update(bar, advance=1, acc=f"acc {correct}/{int(done)}")
 
-                return await evaluator.evaluate(InstructionPrompt(instruction), examples, split=split, on_record=tick)
+                return await evaluator.evaluate(prompt, examples, split=split, on_record=tick)
         finally:
             await pool.aclose()
 
     result = asyncio.run(go())
     if out is not None:
-        write_eval_dir(out, result, instruction)
+        write_eval_dir(out, result, prompt)
     s = result.summary
     if as_json:
         print(json.dumps({**s.to_dict(), **({"out": str(out)} if out else {})}))

@@ -94,7 +94,8 @@ def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Pa
         print("  " + line)
     print(f"  stopped: {result.stop_reason}; LM calls target {u.target.calls}, optimizer {u.optimizer.calls}; "
           f"{u.wall_s:.0f}s")
-    print(f"  result: {Path(result.run_dir) / 'result.json'}  best prompt: {Path(result.run_dir) / 'best_prompt.txt'}")
+    run_dir = Path(result.run_dir)
+    print(f"  result: {run_dir / 'result.json'}  best prompt: {run_dir / 'best_prompt.json'}")
 
 
 def caveats(result: OptimizationResult) -> list[str]:

@@ -21,6 +21,7 @@ CONFIG_VERSION = 1  # config.json
 CHECKPOINT_VERSION = 1  # checkpoint.json
 RESULT_VERSION = 1  # result.json
 EVENTS_VERSION = 1  # events.jsonl (carried by its `started` event)
+PROMPT_VERSION = 1  # best_prompt.json and any saved behavopt.Prompt
 
 VERSION_KEY = "schema_version"
 

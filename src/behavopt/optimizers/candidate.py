@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from behavopt.eval.prompts import with_instruction
+from behavopt.eval.prompts import INPUT_SLOT, Prompt, PromptSource, ScoredWith, as_template, with_instruction
 from behavopt.lm.types import Message
 from behavopt.optimizers.behavior.procedure import Procedure
 from behavopt.tasks.types import Example
@@ -28,6 +28,7 @@ def creation_order(cid: str) -> int:
 
 
 INITIAL_ID = candidate_id(0)  # the task's own instruction, every run's first candidate
+_INPUT_MARK = "\x00input\x00"  # stands for the input while a candidate is turned into a template
 
 
 def ranked(ids: Any, scores: dict[str, float]) -> list[str]:
@@ -76,6 +77,17 @@ class Candidate:
             demos = [Message(m.role, self._with_prompt(m.content)) if m.role == "user" else m for m in self.demos]
             return [*demos, Message("user", self._with_prompt(example.input))]
         return [*self.demos, Message("user", self._with_prompt(example.input))]
+
+    def as_prompt(self, scored_with: ScoredWith | None = None, source: PromptSource | None = None) -> Prompt:
+        """The candidate as a prompt file holds it: the messages it renders, the input's place a `{input}` field."""
+        *before, last = self.render(Example(id="", input=_INPUT_MARK, target=""))
+        if last.role != "user" or last.content.count(_INPUT_MARK) != 1 or any(_INPUT_MARK in m.content for m in before):
+            raise ValueError(f"candidate {self.id} does not put the input once in its last user turn")
+        system = before[0].content if before and before[0].role == "system" else None
+        turns = tuple(before[1:] if system is not None else before)
+        head, tail = last.content.split(_INPUT_MARK)
+        return Prompt(user=as_template(head) + INPUT_SLOT + as_template(tail), system=system, turns=turns,
+                      scored_with=scored_with, source=source)
 
     def fingerprint(self) -> tuple:
         """Two candidates with the same fingerprint show the target the same thing."""

@@ -20,7 +20,8 @@ class RunConfig:
 
     def differences(self, other: "RunConfig") -> list[str]:
         """The names of what differs from `other`: top-level fields, and settings by their flat names."""
-        names = [f.name for f in fields(self) if f.name != "settings" and getattr(self, f.name) != getattr(other, f.name)]
+        names = [f.name for f in fields(self)
+                 if f.name != "settings" and getattr(self, f.name) != getattr(other, f.name)]
         mine, theirs = self.settings.flat(), other.settings.flat()
         return sorted(names + [k for k in mine if mine[k] != theirs[k]])
 

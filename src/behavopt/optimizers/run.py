@@ -12,6 +12,7 @@ from typing import Any
 
 from behavopt.core.errors import ConfigError
 from behavopt.core.paths import default_cache_path
+from behavopt.eval.prompts import Prompt, PromptSource, ScoredWith, SplitSpec
 from behavopt.eval.stats import answer_chance, wilson_interval
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
@@ -101,7 +102,8 @@ async def run_optimization(spec: RunSpec) -> OptimizationResult:
         engine.checkpoint()
         result = await finish(engine, config, out)
         engine.checkpoint()  # with the test calls counted, so a resumed finished run reports the same usage
-    rundir.save_result(result, render_best(engine.state.candidates[result.best_candidate]))
+    best = engine.state.candidates[result.best_candidate]
+    rundir.save_result(result, render_best(best), best_prompt_file(engine, result))
     return result
 
 
@@ -119,6 +121,19 @@ def render_best(best: Candidate) -> str:
         return best.prompt + "\n"
     messages = best.render(Example(id="", input="{input}", target=""))
     return "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages) + "\n"
+
+
+def best_prompt_file(engine: SearchEngine, result: OptimizationResult) -> Prompt:
+    """The best candidate as a prompt file: its messages, the request settings it was scored under, and where it came
+    from (task, method, scores, and the split that reproduces its test score)."""
+    request = engine.evaluator.settings
+    d = engine.settings.data
+    return engine.state.candidates[result.best_candidate].as_prompt(
+        scored_with=ScoredWith(model=result.target, max_tokens=request.max_tokens, temperature=request.temperature,
+                               seed=request.seed),
+        source=PromptSource(task=result.task, method=result.method, candidate=result.best_candidate,
+                            dev_score=result.best_dev_score, test_score=result.best_test_score,
+                            split=SplitSpec(d.train_size, d.dev_size, d.test_size, d.seed)))
 
 
 def summary_of(engine: SearchEngine, candidate: Candidate) -> CandidateSummary:

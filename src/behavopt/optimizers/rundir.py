@@ -4,7 +4,8 @@
     DIR/events.jsonl         every event (optimizers.events), appended and flushed line by line
     DIR/checkpoint.json      SearchState after the last finished step
     DIR/records/<cid>.jsonl  per-example records of each candidate (train, dev and test), each with its split
-    DIR/best_prompt.txt      what the target sees for the best candidate
+    DIR/best_prompt.txt      what the target sees for the best candidate, as text
+    DIR/best_prompt.json     the same as a prompt file (behavopt.Prompt: system, turns, user template with {input})
     DIR/result.json          OptimizationResult
     DIR/STOP                 create it to end the run cleanly after the current step
 
@@ -23,6 +24,7 @@ from behavopt.core.errors import ConfigError
 from behavopt.core.files import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from behavopt.core.schema import SchemaError, plain, read_json, typed
 from behavopt.eval.evaluator import EvalRecord
+from behavopt.eval.prompts import Prompt
 from behavopt.optimizers.config import CONFIG_FORMAT, RunConfig
 from behavopt.optimizers.engine.state import SearchState
 from behavopt.optimizers.events import Event, parse_line, upgrade_lines
@@ -38,6 +40,7 @@ class RunDir:
     checkpoint_path = property(lambda self: self.path / "checkpoint.json")
     result_path = property(lambda self: self.path / "result.json")
     best_prompt_path = property(lambda self: self.path / "best_prompt.txt")
+    best_prompt_json_path = property(lambda self: self.path / "best_prompt.json")
     stop_path = property(lambda self: self.path / "STOP")
 
     def records_path(self, candidate_id: str) -> Path:
@@ -122,8 +125,9 @@ class RunDir:
                 rows.append((split, typed(EvalRecord, row, str(path))))
         return rows
 
-    def save_result(self, result: OptimizationResult, best_prompt: str) -> None:
+    def save_result(self, result: OptimizationResult, best_prompt: str, best: Prompt) -> None:
         atomic_write_text(self.best_prompt_path, best_prompt)
+        best.save(self.best_prompt_json_path)
         atomic_write_json(self.result_path, result.to_dict())
 
     def load_result(self) -> OptimizationResult | None:

@@ -39,7 +39,8 @@ def test_tree_grows_from_the_root_within_depth_and_width(tmp_path):
     assert any(depth(cands, c) == 2 for c in cands)  # the search went deeper than the root's children
     # Everything created was scored on dev; the beam is the best by dev score.
     assert set(state.dev_scores) == set(cands)
-    assert state.beam == sorted(cands, key=lambda c: (-state.dev_scores[c], int(c[1:])))[: h.engine.settings.search.beam]
+    beam = h.engine.settings.search.beam
+    assert state.beam == sorted(cands, key=lambda c: (-state.dev_scores[c], int(c[1:])))[:beam]
 
 
 def test_visits_and_values_backpropagate_along_each_path(tmp_path):

@@ -80,7 +80,8 @@ def test_engine_reports_true_progress_between_steps(tmp_path):
         assert p.calls == calls and p.next_step_calls == step_calls
         assert p.tokens > prompt_tokens  # prompt tokens plus completion tokens
     s = h.engine.settings
-    assert truth[0][0].calls == s.search.initial * len(h.splits.dev) + (s.search.initial - 1)  # as BeamSearch.initial_calls says
+    initial = s.search.initial
+    assert truth[0][0].calls == initial * len(h.splits.dev) + (initial - 1)  # as BeamSearch.initial_calls says
     assert truth[0][0].calls == BeamSearch().initial_calls(h.engine)
 
 
