@@ -20,7 +20,8 @@ from behavopt.lm.retry import RetryPolicy
 from behavopt.optimizers.candidate import Candidate, ranked
 from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.engine.search import SearchEngine, SearchStrategy
-from behavopt.optimizers.engine.stop import AnyOf, MaxCalls, MaxTokens, StopCondition, StopFile
+from behavopt.optimizers.engine.stop import (AnyOf, MaxCalls, MaxTokens, NoImprovement, ReachedScore, StopCondition,
+                                             StopFile)
 from behavopt.optimizers.engine.strategies import strategy_for
 from behavopt.optimizers.events import FinalTest, Resumed, Started
 from behavopt.optimizers.methods import get_method
@@ -59,6 +60,10 @@ def stop_conditions(rundir: RunDir, settings: RunSettings) -> StopCondition:
         conditions.append(MaxCalls(settings.budget.max_calls))
     if settings.budget.max_tokens is not None:
         conditions.append(MaxTokens(settings.budget.max_tokens))
+    if settings.budget.patience is not None:
+        conditions.append(NoImprovement(settings.budget.patience))
+    if settings.budget.target_score is not None:
+        conditions.append(ReachedScore(settings.budget.target_score))
     return AnyOf(tuple(conditions))
 
 

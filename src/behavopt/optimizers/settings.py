@@ -98,6 +98,9 @@ class BudgetGroup(SettingGroup):
     max_calls: int | None = setting(None, "end the search cleanly before this many LM calls would be passed (the "
                                           "final test evaluation always runs)", minimum=1)
     max_tokens: int | None = setting(None, "end the search cleanly at this many LM tokens", minimum=1)
+    patience: int | None = setting(None, "end the search when the best dev score has not risen for this many steps",
+                                   minimum=1)
+    target_score: float | None = setting(None, "end the search once the best dev score reaches this", minimum=0)
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,15 @@
 from dataclasses import dataclass, field
 
 from behavopt.optimizers.engine.beam import BeamSearch
-from behavopt.optimizers.engine.stop import AnyOf, MaxCalls, MaxTokens, Progress, StopFile
+from behavopt.optimizers.engine.stop import (AnyOf, MaxCalls, MaxTokens, NoImprovement, Progress, ReachedScore,
+                                             StopFile)
 from behavopt.optimizers.run import stop_conditions
 from behavopt.optimizers.settings import RunSettings
 from tests.optimizers.helpers import build
 
 
-def progress(calls=0, tokens=0, next_step_calls=0, step=0):
-    return Progress(step=step, calls=calls, tokens=tokens, next_step_calls=next_step_calls)
+def progress(calls=0, tokens=0, next_step_calls=0, step=0, best_dev=()):
+    return Progress(step=step, calls=calls, tokens=tokens, next_step_calls=next_step_calls, best_dev=best_dev)
 
 
 def test_max_calls():
@@ -42,12 +43,44 @@ def test_any_of_returns_the_first_reason():
     assert cond(progress(calls=9, tokens=50)).startswith("token budget reached")
 
 
+def test_no_improvement_counts_the_steps_since_the_best_dev_score_last_rose():
+    cond = NoImprovement(2)
+    assert cond(progress(best_dev=(0.4,))) is None and cond(progress(best_dev=(0.4, 0.4))) is None
+    assert cond(progress(best_dev=(0.4, 0.5, 0.5))) is None  # rose 1 step ago
+    assert cond(progress(best_dev=(0.4, 0.5, 0.5, 0.5))) == "no dev improvement for 2 steps (best 0.500 since step 1)"
+    assert NoImprovement(1)(progress(best_dev=(0.3, 0.3))) == "no dev improvement for 1 steps (best 0.300 since step 0)"
+
+
+def test_reached_score():
+    assert ReachedScore(0.8)(progress()) is None and ReachedScore(0.8)(progress(best_dev=(0.5, 0.79))) is None
+    assert ReachedScore(0.8)(progress(best_dev=(0.5, 0.8))) == "dev score 0.800 reached 0.8"
+
+
+def test_the_engine_stops_a_search_that_stopped_improving(tmp_path):
+    # The scripted optimizer's paraphrases of "[q3]" carry random qualities: run long enough for a flat stretch.
+    full = build(tmp_path / "full", "ape", steps=6)
+    full.run()
+    curve = full.state.best_dev_curve()
+    assert len(curve) == 7 and list(curve) == sorted(curve)  # best so far never falls
+    flat = next((k for k in range(1, 7) if curve[k] == curve[k - 1]), None)
+    assert flat is not None, curve
+    h = build(tmp_path / "patient", "ape", steps=6, stop=NoImprovement(1))
+    h.run()
+    assert h.state.step == flat and h.state.stop_reason.startswith("no dev improvement for 1 steps")
+    reached = build(tmp_path / "reached", "ape", steps=6, stop=ReachedScore(curve[0]))
+    reached.run()
+    assert reached.state.step == 0 and reached.state.stop_reason.startswith("dev score")
+
+
 def test_run_builds_every_configured_condition(tmp_path):
     from behavopt.optimizers.rundir import RunDir
 
     rundir = RunDir(tmp_path)
-    cond = stop_conditions(rundir, RunSettings().with_overrides(max_calls=10, max_tokens=100))
+    cond = stop_conditions(rundir, RunSettings().with_overrides(max_calls=10, max_tokens=100, patience=2,
+                                                                target_score=0.9))
     assert cond(progress(calls=1, tokens=1, next_step_calls=1)) is None
+    assert cond(progress(best_dev=(0.5, 0.5, 0.5))).startswith("no dev improvement")
+    assert cond(progress(best_dev=(0.95,))).startswith("dev score")
     assert cond(progress(calls=10)).startswith("call budget")
     assert cond(progress(tokens=100)).startswith("token budget")
     (tmp_path / "STOP").touch()

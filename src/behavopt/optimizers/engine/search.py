@@ -106,7 +106,8 @@ class SearchEngine:
     # ---- stop conditions ---------------------------------------------------------------------------------------
     def should_stop(self, strategy: SearchStrategy) -> str | None:
         usage = self.total_usage()
-        return self.stop(Progress(self.state.step, usage.calls, usage.tokens, strategy.step_calls(self)))
+        return self.stop(Progress(self.state.step, usage.calls, usage.tokens, strategy.step_calls(self),
+                                  self.state.best_dev_curve()))
 
     def report(self, **extra: Any) -> None:
         usage = self.total_usage()

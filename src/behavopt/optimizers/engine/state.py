@@ -57,6 +57,13 @@ class SearchState:
         partial = set(self.early_stopped)
         return {cid: score for cid, score in self.dev_scores.items() if cid not in partial}
 
+    def best_dev_curve(self) -> tuple[float, ...]:
+        """The best full-dev score among candidates made up to each finished step 0..step."""
+        scores = self.fully_scored()
+        made_by = [[scores[c.id] for c in self.candidates.values() if c.step <= k and c.id in scores]
+                   for k in range(self.step + 1)]
+        return tuple(max(s) for s in made_by if s)
+
     def best(self) -> Candidate:
         """Best candidate by dev score, among those scored on all of dev; ties go to the earliest."""
         return self.candidates[ranked(self.fully_scored(), self.dev_scores)[0]]

@@ -13,6 +13,7 @@ class Progress:
     calls: int  # LM calls so far (target and optimizer, cache hits excluded)
     tokens: int
     next_step_calls: int  # estimate for the next step
+    best_dev: tuple[float, ...] = ()  # best full-dev score so far after each finished step 0..step
 
 
 class StopCondition(Protocol):
@@ -46,6 +47,34 @@ class MaxTokens:
 
     def __call__(self, progress: Progress) -> str | None:
         return f"token budget reached ({progress.tokens} >= {self.limit})" if progress.tokens >= self.limit else None
+
+
+@dataclass(frozen=True)
+class NoImprovement:
+    """The best dev score has not risen for `patience` steps: more steps of the same search are unlikely to help."""
+
+    patience: int
+
+    def __call__(self, progress: Progress) -> str | None:
+        curve = progress.best_dev
+        if len(curve) <= self.patience or curve[-1] > curve[-1 - self.patience]:
+            return None
+        return f"no dev improvement for {self.patience} steps (best {curve[-1]:.3f} since step {_first_at(curve)})"
+
+
+def _first_at(curve: tuple[float, ...]) -> int:
+    return next(step for step, score in enumerate(curve) if score == curve[-1])
+
+
+@dataclass(frozen=True)
+class ReachedScore:
+    """The best dev score reached the score asked for."""
+
+    score: float
+
+    def __call__(self, progress: Progress) -> str | None:
+        best = progress.best_dev[-1] if progress.best_dev else None
+        return None if best is None or best < self.score else f"dev score {best:.3f} reached {self.score:g}"
 
 
 @dataclass(frozen=True)
