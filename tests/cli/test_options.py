@@ -8,6 +8,7 @@ import re
 from typer.testing import CliRunner
 
 from behavopt.cli.main import app
+from behavopt.cli.options import Connection
 from behavopt.optimizers.settings import RunSettings
 
 runner = CliRunner()
@@ -52,9 +53,11 @@ def test_a_setting_flag_reaches_the_settings(monkeypatch, tmp_path):
 
     monkeypatch.setattr("behavopt.cli.optimize_cmd.run_optimize", fake_run)
     out = runner.invoke(app, ["optimize", "--task", "demo:navigate", "--out", str(tmp_path / "r"), "--steps", "3",
-                              "--no-demo", "--mcts-depth", "2", "--selection", "ucb"])
+                              "--no-demo", "--mcts-depth", "2", "--selection", "ucb", "--threads", "2",
+                              "--cache", str(tmp_path / "c.sqlite")])
     assert out.exit_code == 0, out.output
     assert seen["overrides"] == {"steps": 3, "abo_demo": False, "mcts_depth": 2, "selection": "ucb"}
+    assert seen["connection"] == Connection(threads=2, cache=tmp_path / "c.sqlite")
 
 
 def test_a_value_out_of_a_settings_range_is_refused_by_its_flag():

@@ -10,8 +10,8 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from behavopt.cli.common import err_console, make_pool, user_errors
-from behavopt.cli.options import API_KEY, BASE_URL, CACHE, DATA_DIR, NO_CACHE, THREADS
+from behavopt.cli.common import err_console, user_errors
+from behavopt.cli.options import Connection, with_shared_options
 from behavopt.core.errors import ConfigError
 from behavopt.core.files import atomic_write_json, atomic_write_jsonl
 from behavopt.eval import EvalSettings, Evaluator
@@ -43,6 +43,7 @@ def write_eval_dir(out: Path, result: EvalResult, prompt: Prompt) -> None:
     atomic_write_json(out / "summary.json", {**result.summary.to_dict(), "prompt": prompt.to_dict()})
 
 
+@with_shared_options(settings=False)
 def eval_command(
     task: str = typer.Option(..., "--task", "-t", help="task spec: demo:NAME, bbh:NAME, bigbench:NAME, gsm8k, ii:NAME, "
                                                        "cls:NAME, hf:NAME or path/to/task.yaml"),
@@ -54,7 +55,6 @@ def eval_command(
                                                                           "own)"),
     split: str = typer.Option("test", "--split", help="train, dev or test"),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="score only the first N examples of the split"),
-    data_dir: Optional[Path] = DATA_DIR,
     out: Optional[Path] = typer.Option(None, "--out", help="write records.jsonl and summary.json here"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout, nothing else"),
     seed: Optional[int] = typer.Option(None, "--seed", help="split and sampling seed (default 0)"),
@@ -63,11 +63,7 @@ def eval_command(
     test_size: Optional[int] = typer.Option(None, "--test-size", min=0),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="generation limit per example "
                                                                                "(default 512)"),
-    no_cache: bool = NO_CACHE,
-    cache: Optional[Path] = CACHE,
-    threads: Optional[int] = THREADS,
-    base_url: Optional[str] = BASE_URL,
-    api_key: Optional[str] = API_KEY,
+    connection: Connection = Connection(),
 ) -> None:
     """Score the task's default prompt (or yours) on a split, with a 95 % interval."""
     run_eval(**locals())
@@ -87,11 +83,9 @@ def split_of(prompt: Prompt, task: str, seed: int | None, sizes: tuple[int | Non
 
 @user_errors
 def run_eval(*, task: str, model: str, prompt_file: Path | None, instruction: str | None, split: str,
-             limit: int | None, data_dir: Path | None, out: Path | None, as_json: bool, seed: int | None,
-             train_size: int | None, dev_size: int | None, test_size: int | None, max_tokens: int | None,
-             no_cache: bool, cache: Path | None, threads: int | None, base_url: str | None,
-             api_key: str | None) -> None:
-    loaded = load_task(task, data_dir=data_dir)
+             limit: int | None, out: Path | None, as_json: bool, seed: int | None, train_size: int | None,
+             dev_size: int | None, test_size: int | None, max_tokens: int | None, connection: Connection) -> None:
+    loaded = load_task(task, data_dir=connection.data_dir)
     prompt = read_prompt(instruction, prompt_file, loaded.instruction)
     at = split_of(prompt, task, seed, (train_size, dev_size, test_size))
     examples = loaded.split(at.train_size, at.dev_size, at.test_size, seed=at.seed).get(split)
@@ -101,7 +95,7 @@ def run_eval(*, task: str, model: str, prompt_file: Path | None, instruction: st
         raise ConfigError(f"the {split} split of {task} is empty: choose a larger --{split}-size or another split")
     if max_tokens is None:
         max_tokens = prompt.scored_with.max_tokens if prompt.scored_with else 512
-    pool = make_pool(no_cache=no_cache, cache_path=cache, threads=threads, base_url=base_url, api_key=api_key)
+    pool = connection.pool()
     temperature = prompt.scored_with.temperature if prompt.scored_with else 0.0
     evaluator = Evaluator(loaded, pool.lm(model, "target"),
                           EvalSettings(max_tokens=max_tokens, temperature=temperature, seed=at.seed))

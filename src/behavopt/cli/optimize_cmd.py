@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.live import Live
 from rich.text import Text
 
-from behavopt.cli.common import err_console, open_cache, user_errors
-from behavopt.cli.options import API_KEY, BASE_URL, CACHE, DATA_DIR, NO_CACHE, THREADS, with_setting_options
+from behavopt.cli.common import err_console, user_errors
+from behavopt.cli.options import Connection, with_shared_options
 from behavopt.optimizers.methods import method_names
 from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.result import OptimizationResult
@@ -45,7 +45,7 @@ class LiveStatus:
                               f"tokens {tokens}  elapsed {_fmt_s(elapsed)}  remaining ~{remaining}"))
 
 
-@with_setting_options()
+@with_shared_options()
 def optimize_command(
     task: str = typer.Option(..., "--task", "-t", help="task spec, as for `behavopt eval`"),
     method: str = typer.Option("apo", "--method", "-M", help=f"one of {', '.join(method_names())}"),
@@ -54,13 +54,8 @@ def optimize_command(
     out: Path = typer.Option(..., "--out", help="run directory (config, events, checkpoints, result)"),
     resume: bool = typer.Option(False, "--resume", help="continue the run in --out from its last checkpoint"),
     preset: str = typer.Option("default", "--preset", help="default (the study's setting) or quick"),
-    data_dir: Optional[Path] = DATA_DIR,
-    no_cache: bool = NO_CACHE,
-    cache: Optional[Path] = CACHE,
-    threads: Optional[int] = THREADS,
-    base_url: Optional[str] = BASE_URL,
-    api_key: Optional[str] = API_KEY,
     as_json: bool = typer.Option(False, "--json", help="print result.json on stdout, nothing else"),
+    connection: Connection = Connection(),
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Optimize the task's prompt for the target model; prints initial vs optimized test accuracy."""
@@ -69,14 +64,14 @@ def optimize_command(
 
 @user_errors
 def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Path, resume: bool, preset: str,
-                 data_dir: Path | None, no_cache: bool, cache: Path | None, threads: int | None,
-                 base_url: str | None, api_key: str | None, as_json: bool, overrides: dict[str, Any] | None) -> None:
+                 as_json: bool, connection: Connection, overrides: dict[str, Any] | None) -> None:
     settings = settings_preset(preset).with_overrides(**(overrides or {}))
     with Live(Text("starting..."), console=err_console, transient=True, refresh_per_second=2) as live:
         config = RunConfig(task=task, method=method, target=target, optimizer=optimizer, settings=settings,
-                           base_url=base_url)
-        spec = RunSpec(config=config, out=out, resume=resume, data_dir=data_dir, cache=open_cache(no_cache, cache),
-                       threads=threads, api_key=api_key, on_update=LiveStatus(live),
+                           base_url=connection.base_url)
+        spec = RunSpec(config=config, out=out, resume=resume, data_dir=connection.data_dir,
+                       cache=connection.response_cache(), threads=connection.threads, api_key=connection.api_key,
+                       on_update=LiveStatus(live),
                        on_notice=lambda m: live.console.print(f"[yellow]{m}[/]", highlight=False))
         result = asyncio.run(run_optimization(spec))
     if as_json:

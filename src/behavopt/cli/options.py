@@ -6,10 +6,15 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional, get_type_hints
 
 import typer
 
+from behavopt.cli.common import make_pool, open_cache
+from behavopt.lm.cache import ResponseCache
+from behavopt.lm.client import ModelPool
 from behavopt.optimizers.settings import RunSettings
 
 CONNECTION = "Models and cache"
@@ -27,35 +32,67 @@ API_KEY: Any = typer.Option(None, "--api-key", help="API key (better: OPENAI_API
                             rich_help_panel=CONNECTION)
 
 
-def with_setting_options(*, exclude_groups: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
-                         ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a command one option per run setting; the command receives the given ones as `overrides` (flat name ->
-    value), those not given being left out so the preset's value holds."""
+@dataclass(frozen=True)
+class Connection:
+    """Where the data is and how to reach the models: the options every model-running command shares."""
+
+    data_dir: Path | None = None
+    no_cache: bool = False
+    cache: Path | None = None
+    threads: int | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+    def response_cache(self) -> ResponseCache | None:
+        return open_cache(self.no_cache, self.cache)
+
+    def pool(self) -> ModelPool:
+        return make_pool(no_cache=self.no_cache, cache_path=self.cache, threads=self.threads, base_url=self.base_url,
+                         api_key=self.api_key)
+
+
+# Each Connection field's option, in the order `--help` lists them.
+CONNECTION_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "data_dir": (Optional[Path], DATA_DIR), "no_cache": (bool, NO_CACHE), "cache": (Optional[Path], CACHE),
+    "threads": (Optional[int], THREADS), "base_url": (Optional[str], BASE_URL), "api_key": (Optional[str], API_KEY)}
+
+
+def with_shared_options(*, settings: bool = True, exclude_groups: tuple[str, ...] = (),
+                        exclude: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the connection options, received as `connection: Connection`, and (with `settings`) one
+    option per run setting, received as `overrides` (flat name -> value) with those not given left out so the
+    preset's value holds."""
     offered = [d for d in RunSettings.declared() if d.group not in exclude_groups and d.flat not in exclude]
+    if not settings:
+        offered = []
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         resolved = get_type_hints(command)
         own = [p.replace(annotation=resolved.get(p.name, p.annotation), kind=inspect.Parameter.KEYWORD_ONLY)
-               for p in inspect.signature(command).parameters.values() if p.name != "overrides"]
-        params = own + [inspect.Parameter(
-            d.flat, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[d.type],
-            default=typer.Option(None, d.flag, help=d.help, min=d.minimum, show_default=False,
-                                 rich_help_panel=d.title))
-            for d in offered]
+               for p in inspect.signature(command).parameters.values() if p.name not in ("connection", "overrides")]
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        params = own + [inspect.Parameter(name, keyword, annotation=kind, default=option)
+                        for name, (kind, option) in CONNECTION_OPTIONS.items()]
+        params += [inspect.Parameter(d.flat, keyword, annotation=Optional[d.type],
+                                     default=typer.Option(None, d.flag, help=d.help, min=d.minimum,
+                                                          show_default=False, rich_help_panel=d.title))
+                   for d in offered]
         names = {d.flat for d in offered}
 
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> Any:
-            overrides = {k: v for k, v in kwargs.items() if k in names and v is not None}
-            return command(**{k: v for k, v in kwargs.items() if k not in names}, overrides=overrides)
+            connection = Connection(**{k: kwargs.pop(k) for k in CONNECTION_OPTIONS})
+            extra: dict[str, Any] = {"connection": connection}
+            if settings:
+                extra["overrides"] = {k: v for k, v in kwargs.items() if k in names and v is not None}
+            return command(**{k: v for k, v in kwargs.items() if k not in names}, **extra)
 
         wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        hints = {p.name: p.annotation for p in params}
-        wrapper.__annotations__ = hints
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
         del wrapper.__wrapped__  # typer must read this signature, not the command's
         return wrapper
 
     return decorate
 
 
-__all__ = ["API_KEY", "BASE_URL", "CACHE", "DATA_DIR", "NO_CACHE", "THREADS", "with_setting_options"]
+__all__ = ["API_KEY", "BASE_URL", "CACHE", "DATA_DIR", "NO_CACHE", "THREADS", "Connection", "with_shared_options"]

@@ -8,15 +8,15 @@ from typing import Any, Optional
 
 import typer
 
-from behavopt.cli.common import err_console, open_cache, user_errors
-from behavopt.cli.options import API_KEY, BASE_URL, CACHE, DATA_DIR, NO_CACHE, THREADS, with_setting_options
+from behavopt.cli.common import err_console, user_errors
+from behavopt.cli.options import Connection, with_shared_options
 from behavopt.core.errors import ConfigError
 from behavopt.study.experiments import EXPERIMENTS
 from behavopt.study.report import HELD
 
 
 # A study runs every seed 0..N-1 and sets the controls itself, run by run.
-@with_setting_options(exclude_groups=("controls",), exclude=("seed",))
+@with_shared_options(exclude_groups=("controls",), exclude=("seed",))
 def study_command(
     experiment: str = typer.Argument(..., help=f"{', '.join(EXPERIMENTS)} or all"),
     task: str = typer.Option(..., "--task", "-t", help="task spec, as for optimize"),
@@ -30,13 +30,8 @@ def study_command(
                                               help="repetition: cosine threshold (default: the calibrated one)"),
     max_pairs: Optional[int] = typer.Option(None, "--max-pairs", min=1,
                                             help="refinement: at most this many refinements per run"),
-    data_dir: Optional[Path] = DATA_DIR,
-    no_cache: bool = NO_CACHE,
-    cache: Optional[Path] = CACHE,
-    threads: Optional[int] = THREADS,
-    base_url: Optional[str] = BASE_URL,
-    api_key: Optional[str] = API_KEY,
     as_json: bool = typer.Option(False, "--json", help="print the findings as JSON on stdout"),
+    connection: Connection = Connection(),
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Run one of the study's experiments (or all) and report whether each finding holds here."""
@@ -45,9 +40,8 @@ def study_command(
 
 @user_errors
 def _study(experiment: str, task: str, target: str, optimizer: str, out: Path, seeds: int, preset: str,
-           judge: str | None, threshold: float | None, max_pairs: int | None, data_dir: Path | None,
-           no_cache: bool, cache: Path | None, threads: int | None, base_url: str | None, api_key: str | None,
-           as_json: bool, overrides: dict[str, Any] | None) -> None:
+           judge: str | None, threshold: float | None, max_pairs: int | None, as_json: bool,
+           connection: Connection, overrides: dict[str, Any] | None) -> None:
     from behavopt.optimizers.settings import preset as settings_preset
     from behavopt.study.experiments.run import run_all, run_experiment
     from behavopt.study.runner import StudyRunner, StudySpec
@@ -59,9 +53,9 @@ def _study(experiment: str, task: str, target: str, optimizer: str, out: Path, s
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file: pass a directory")
     spec = StudySpec(task=task, target=target, optimizer=optimizer, out=out, seeds=seeds, preset=preset, judge=judge,
-                     data_dir=data_dir, settings=settings, threads=threads, base_url=base_url,
-                     api_key=api_key)
-    runner = StudyRunner(spec, cache=open_cache(no_cache, cache),
+                     data_dir=connection.data_dir, settings=settings, threads=connection.threads,
+                     base_url=connection.base_url, api_key=connection.api_key)
+    runner = StudyRunner(spec, cache=connection.response_cache(),
                          on_notice=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False))
     runner.task  # a bad task spec fails before anything runs
     options = dict(threshold=threshold, max_pairs=max_pairs)
