@@ -8,7 +8,6 @@ unless the declaration names another.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
@@ -174,10 +173,6 @@ class RunSettings:
     def flat(self) -> dict[str, Any]:
         """Every setting by its flat name."""
         return {d.flat: getattr(getattr(self, d.group), d.name) for d in self.declared()}
-
-    def items(self) -> Iterator[tuple[Declared, Any]]:
-        for d in self.declared():
-            yield d, getattr(getattr(self, d.group), d.name)
 
     def with_overrides(self, **overrides: Any) -> "RunSettings":
         """These settings with some changed, by flat name; None leaves a setting as it is."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from behavopt.core.errors import ConfigError
 from behavopt.core.text import parse_list
 from behavopt.eval.evaluator import EvalRecord
-from behavopt.optimizers.candidate import Candidate, ranked
+from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.engine.state import SearchState
 from behavopt.optimizers.events import E, ErrorsShown, Event, FailingStep, OptimizerCall, TrainBatch, of_kind
@@ -65,17 +65,11 @@ class RunView:
 
     def best_up_to(self, step: int) -> Candidate | None:
         """The best-by-dev candidate made at or before `step` (ties: the older candidate)."""
-        scores = self.dev_scores
-        pool = [c.id for c in self.candidates.values() if c.step <= step and c.id in scores]
-        return self.candidates[ranked(pool, scores)[0]] if pool else None
+        return self.state.best_up_to(step)
 
     def dev_curve(self) -> list[float]:
         """Best dev score so far after each step 0..last step."""
-        out = []
-        for step in range(self.last_step + 1):
-            best = self.best_up_to(step)
-            out.append(self.dev_scores[best.id] if best else float("nan"))
-        return out
+        return list(self.state.best_dev_curve())
 
     # ---- records -----------------------------------------------------------------------------------------------
     def records(self, candidate_id: str, split: str | None = None) -> list[EvalRecord]:

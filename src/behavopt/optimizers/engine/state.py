@@ -57,12 +57,17 @@ class SearchState:
         partial = set(self.early_stopped)
         return {cid: score for cid, score in self.dev_scores.items() if cid not in partial}
 
-    def best_dev_curve(self) -> tuple[float, ...]:
-        """The best full-dev score among candidates made up to each finished step 0..step."""
+    def best_up_to(self, step: int) -> Candidate | None:
+        """The best candidate made at or before `step`, among those scored on all of dev (ties: the earliest)."""
         scores = self.fully_scored()
-        made_by = [[scores[c.id] for c in self.candidates.values() if c.step <= k and c.id in scores]
-                   for k in range(self.step + 1)]
-        return tuple(max(s) for s in made_by if s)
+        pool = [c.id for c in self.candidates.values() if c.step <= step and c.id in scores]
+        return self.candidates[ranked(pool, scores)[0]] if pool else None
+
+    def best_dev_curve(self) -> tuple[float, ...]:
+        """The best full-dev score so far after each finished step 0..step (NaN while none is scored)."""
+        scores = self.fully_scored()
+        bests = (self.best_up_to(k) for k in range(self.step + 1))
+        return tuple(scores[b.id] if b else float("nan") for b in bests)
 
     def best(self) -> Candidate:
         """Best candidate by dev score, among those scored on all of dev; ties go to the earliest."""

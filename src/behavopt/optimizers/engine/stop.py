@@ -57,7 +57,8 @@ class NoImprovement:
 
     def __call__(self, progress: Progress) -> str | None:
         curve = progress.best_dev
-        if len(curve) <= self.patience or curve[-1] > curve[-1 - self.patience]:
+        # Not risen: no higher than `patience` steps ago (a NaN, nothing scored yet, never stops the search).
+        if len(curve) <= self.patience or not curve[-1] <= curve[-1 - self.patience]:
             return None
         return f"no dev improvement for {self.patience} steps (best {curve[-1]:.3f} since step {_first_at(curve)})"
 
@@ -74,7 +75,7 @@ class ReachedScore:
 
     def __call__(self, progress: Progress) -> str | None:
         best = progress.best_dev[-1] if progress.best_dev else None
-        return None if best is None or best < self.score else f"dev score {best:.3f} reached {self.score:g}"
+        return f"dev score {best:.3f} reached {self.score:g}" if best is not None and best >= self.score else None
 
 
 @dataclass(frozen=True)
