@@ -20,7 +20,7 @@ import harness
 from behavopt.core.schema import plain
 from behavopt.eval import InstructionPrompt
 from behavopt.eval.evaluator import EvalResult
-from behavopt.eval.stats import answer_chance, chance_corrected
+from behavopt.eval.stats import answer_chance, chance_corrected, mean_score
 from behavopt.optimizers.behavior import adherence, demo_answer_shares
 from behavopt.optimizers.candidate import Candidate, ranked
 from behavopt.optimizers.settings import RunSettings, preset
@@ -70,7 +70,7 @@ def dev_kappa(run: harness.RunFiles, task: Task, candidate_id: str) -> float:
     """A candidate's dev accuracy corrected for its own answer frequencies (Cohen's kappa), from its dev records."""
     by_id = {e.id: e for e in task.examples}
     dev = run.records(candidate_id, "dev")
-    accuracy = sum(r.correct for r in dev) / len(dev)
+    accuracy = mean_score([r.score for r in dev])
     chance = answer_chance([r.answer for r in dev], [by_id[r.id] for r in dev], task.metric)
     return round(chance_corrected(accuracy, chance), 6)  # rounded, so float noise does not break a tie
 
@@ -91,7 +91,7 @@ def prompts_to_score(task: Task, runs: dict[str, Path], shots: str | None) -> di
     if shots:
         prompts["few-shot CoT"] = InstructionPrompt(f"{shots}\n\n{task.instruction}")
     if "apo" in read:
-        prompts["APO-best"] = InstructionPrompt(read["apo"].finished().best_prompt)
+        prompts["APO-best"] = InstructionPrompt(read["apo"].finished().best_instruction)
         prompts["APO by dev kappa"] = best_by_dev_kappa(read["apo"], task, 99)
     if "abo" in read:
         prompts["ABO by dev kappa (step 2)"] = best_by_dev_kappa(read["abo"], task, 2)

@@ -32,7 +32,7 @@ from behavopt.eval import EvalSettings, Evaluator, InstructionPrompt
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.types import ChatRequest, Message
-from behavopt.optimizers.run import optimize
+from behavopt.optimizers.run import optimize_task
 from behavopt.tasks import load_task
 
 TASK = "demo:object-counting"
@@ -49,7 +49,7 @@ def run_search(model: str, threads: int, out: Path, cache: ResponseCache | None)
 
     asyncio.run(warm())
     start = time.perf_counter()
-    result = optimize(TASK, "apo", spec, spec, out=out, cache=cache if cache is not None else False, **SMALL)
+    result = optimize_task(TASK, "apo", spec, spec, out=out, cache=cache if cache is not None else False, **SMALL)
     wall = time.perf_counter() - start
     u = result.usage
     lm_s = u.target.seconds + u.optimizer.seconds

@@ -37,7 +37,7 @@ from behavopt.lm.serve_process import ServeProcess
 from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.engine.state import SearchState
 from behavopt.optimizers.result import OptimizationResult
-from behavopt.optimizers.run import optimize
+from behavopt.optimizers.run import optimize_task
 from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import RunSettings
 from behavopt.tasks.types import Example, Splits, Task
@@ -242,7 +242,7 @@ class RunFiles:
 def reuse_or_optimize(out: Path, task: str, method: str, target: str, optimizer: str,
                       **options: Any) -> tuple[OptimizationResult, bool]:
     """The finished run in `out`, or one made there now (resumed where an earlier one stopped); True when made now.
-    `options` are optimize()'s (data_dir, preset, settings by flat name)."""
+    `options` are optimize_task()'s (data_dir, preset, settings by flat name)."""
     rundir = RunDir(out)
     done = rundir.load_result()
     if done is not None:
@@ -250,7 +250,7 @@ def reuse_or_optimize(out: Path, task: str, method: str, target: str, optimizer:
     resume = rundir.config_path.is_file()
     if out.exists() and not resume:  # a run stopped before writing config.json: nothing to keep, and it blocks
         shutil.rmtree(out)
-    return optimize(task, method, target, optimizer, out=out, resume=resume, **options), True
+    return optimize_task(task, method, target, optimizer, out=out, resume=resume, **options), True
 
 
 # ---- servers -----------------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def row(r: OptimizationResult) -> dict:
             "best_test": r.best_test_score, "initial_dev": r.initial_dev_score, "best_dev": r.best_dev_score,
             "test_n": r.test_size, "calls": u.calls, "cache_hits": u.cache_hits,
             "optimizer_calls": u.optimizer.calls + u.optimizer.cache_hits,
-            "tokens": u.tokens, "wall_s": u.wall_s, "stop_reason": r.stop_reason, "best_prompt": r.best_prompt}
+            "tokens": u.tokens, "wall_s": u.wall_s, "stop_reason": r.stop_reason, "best_prompt": r.best_instruction}
 
 
 def markdown(rows: list[dict], args: argparse.Namespace) -> str:

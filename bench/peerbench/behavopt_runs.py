@@ -7,7 +7,7 @@ from typing import Any
 import harness
 
 from behavopt.optimizers.candidate import INITIAL_ID
-from behavopt.optimizers.run import optimize
+from behavopt.optimizers.run import optimize_task
 
 from .context import Context, fresh_dir
 
@@ -17,7 +17,7 @@ def run_behavopt(ctx: Context, method: str) -> dict[str, Any]:
     out = fresh_dir(ctx.out_dir / method)
     target = f"openai:{ctx.target}?base_url={ctx.proxy.base_url(method, 'all', 'target')}"
     optimizer = f"openai:{ctx.optimizer}?base_url={ctx.proxy.base_url(method, 'all', 'optimizer')}"
-    result = optimize(ctx.task_spec, method, target, optimizer, out=out, data_dir=ctx.data_dir, preset=ctx.preset,
+    result = optimize_task(ctx.task_spec, method, target, optimizer, out=out, data_dir=ctx.data_dir, preset=ctx.preset,
                       cache=False, api_key="none", max_calls=ctx.max_calls, **ctx.overrides)
     run = harness.RunFiles.read(out)
     test_ids = {e.id for e in ctx.splits.test}
@@ -27,7 +27,7 @@ def run_behavopt(ctx: Context, method: str) -> dict[str, Any]:
     flat = ctx.settings.flat()
     return {"initial_test": result.initial_test_score, "best_test": result.best_test_score,
             "initial_dev": result.initial_dev_score, "best_dev": result.best_dev_score,
-            "best_prompt": result.best_prompt, "test_calls": test_calls, "stop_reason": result.stop_reason,
+            "best_prompt": result.best_instruction, "test_calls": test_calls, "stop_reason": result.stop_reason,
             "own_count": {"calls": result.usage.calls, "cache_hits": result.usage.cache_hits},
             "settings": {"method": method, "preset": ctx.preset, "max_calls": ctx.max_calls, "cache": False,
                          **{k: flat[k] for k in ("initial", "beam", "expand", "steps", "errors", "train_batch")}}}

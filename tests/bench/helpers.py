@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from behavopt.eval.prompts import Prompt
 from behavopt.optimizers.result import OptimizationResult, RunUsage
 from behavopt.optimizers.settings import RunSettings
 
@@ -38,7 +39,8 @@ def load_peer_part(name: str) -> ModuleType:
 def fake_result(best: str = "c0000", prompt: str = "prompt c0000", usage: RunUsage | None = None) -> OptimizationResult:
     """A result.json's content whose best candidate is `best`; what bench/ reads of it is the best prompt and usage."""
     return OptimizationResult(
-        method="abo", task="items", target="t", optimizer="o", seed=0, initial_prompt="prompt c0000",
-        best_prompt=prompt, best_candidate=best, initial_dev_score=0.5, best_dev_score=0.5, initial_test_score=0.5,
+        method="abo", task="items", target="t", optimizer="o", seed=0,
+        initial_prompt=Prompt.from_instruction("prompt c0000"), best_prompt=Prompt.from_instruction(prompt),
+        initial_instruction="prompt c0000", best_instruction=prompt, best_candidate=best, initial_dev_score=0.5, best_dev_score=0.5, initial_test_score=0.5,
         best_test_score=0.5, initial_test_ci95=(0, 1), best_test_ci95=(0, 1), test_size=4, dev_size=4, steps=[],
         usage=usage or RunUsage(), stop_reason="", run_dir="", settings=RunSettings())

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from behavopt.eval import InstructionPrompt
 from behavopt.eval.evaluator import EvalRecord
-from behavopt.eval.prompts import Prompt
 from behavopt.optimizers.behavior import Procedure
 from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.config import RunConfig
@@ -39,8 +38,7 @@ def fake_run(path: Path, task, dev_scores: dict[str, float], steps: dict[str, li
     rundir.save_checkpoint(SearchState(step=len(dev_scores) - 1, candidates=candidates, dev_scores=dev_scores,
                                        early_stopped=list(early_stopped), next_id=len(dev_scores)))
     best = max((c for c in dev_scores if c not in early_stopped), key=dev_scores.get)
-    rundir.save_result(fake_result(best, f"prompt {best}"), f"prompt {best}\n",
-                       Prompt(user=f"prompt {best}\n\n{{input}}"))
+    rundir.save_result(fake_result(best, f"prompt {best}"), f"prompt {best}\n")
     return path
 
 

@@ -14,7 +14,6 @@ import pytest
 
 from behavopt.core.errors import ConfigError
 from behavopt.eval import InstructionPrompt
-from behavopt.eval.prompts import Prompt
 from behavopt.lm.client import LM
 from behavopt.lm.types import Usage
 from behavopt.optimizers.behavior import Procedure
@@ -157,14 +156,14 @@ def finished_run(path: Path, usage: RunUsage | None = None) -> Path:
     rundir = RunDir(path)
     rundir.prepare(RunConfig(task="items", method="apo", target="t", optimizer="o"), resume=False)
     rundir.save_checkpoint(SearchState(step=0))
-    rundir.save_result(fake_result(usage=usage), "prompt c0000\n", Prompt(user="prompt c0000\n\n{input}"))
+    rundir.save_result(fake_result(usage=usage), "prompt c0000\n")
     return path
 
 
 def test_a_finished_run_is_reused_without_optimizing(tmp_path, monkeypatch):
-    monkeypatch.setattr(harness, "optimize", lambda *a, **k: pytest.fail("a finished run was optimized again"))
+    monkeypatch.setattr(harness, "optimize_task", lambda *a, **k: pytest.fail("a finished run was optimized again"))
     result, made = harness.reuse_or_optimize(finished_run(tmp_path / "run"), "items", "apo", "t", "o")
-    assert not made and result.best_prompt == "prompt c0000"
+    assert not made and result.best_instruction == "prompt c0000"
     run = harness.RunFiles.read(tmp_path / "run")
     assert run.finished().best_candidate == "c0000" and run.scored_up_to(5) == []
 
@@ -179,7 +178,7 @@ def test_an_interrupted_run_is_resumed_and_one_without_config_started_afresh(tmp
         out.mkdir()
         (out / leftover).write_text("half a run")
     calls = []
-    monkeypatch.setattr(harness, "optimize", lambda *a, **k: calls.append((a, k)) or fake_result())
+    monkeypatch.setattr(harness, "optimize_task", lambda *a, **k: calls.append((a, k)) or fake_result())
     _, made = harness.reuse_or_optimize(out, "items", "apo", "t", "o", preset="quick", seed=1)
     assert made and calls == [(("items", "apo", "t", "o"), {"out": out, "resume": resumed, "preset": "quick",
                                                             "seed": 1})]

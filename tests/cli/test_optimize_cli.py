@@ -43,7 +43,8 @@ def check_result(result: dict, method: str) -> None:
             assert {"id", "parent", "prompt", "dev_score", "feedback"} <= set(c)
             assert c["parent"] is None or c["parent"] in ids  # lineage points back to earlier candidates
             ids.add(c["id"])
-    assert result["steps"][0]["candidates"][0]["prompt"] == result["initial_prompt"]
+    assert result["steps"][0]["candidates"][0]["prompt"] == result["initial_instruction"]
+    assert result["best_prompt"]["user"].endswith("{input}")
 
 
 @pytest.mark.parametrize("method, flags", [("ape", []), ("apo", []), ("apo-sum", []), ("opro", []),
@@ -83,7 +84,7 @@ def test_every_method_writes_a_valid_run(method, flags, smollm_path, tmp_path):
 
 
 def _comparable(result: dict) -> dict:
-    keep = ("initial_prompt", "best_prompt", "best_candidate", "initial_dev_score", "best_dev_score",
+    keep = ("initial_prompt", "best_prompt", "initial_instruction", "best_instruction", "best_candidate", "initial_dev_score", "best_dev_score",
             "initial_test_score", "best_test_score", "steps")
     return {k: result[k] for k in keep}
 

@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from behavopt.core.schema import SchemaError
+from behavopt.eval.prompts import Prompt
+from behavopt.lm.types import Message
+from behavopt.optimizers.candidate import Candidate
 from behavopt.optimizers.behavior import BehaviorFigures
 from behavopt.optimizers.result import (AnswerChance, CandidateSummary, OptimizationResult, RunUsage, SplitChance,
                                         StepSummary)
 from behavopt.optimizers.settings import RunSettings
+from behavopt.tasks.types import Example
 
 DATA = Path(__file__).parent / "data"
 
@@ -22,7 +26,8 @@ def chance(initial_dev, initial_test, best_dev, best_test):
 
 def result(initial_dev, best_dev, initial_test, best_test, answer_chance, best="c0004", steps=()):
     return OptimizationResult(
-        method="abo", task="bbh:snarks", target="t", optimizer="o", seed=0, initial_prompt="i", best_prompt="b",
+        method="abo", task="bbh:snarks", target="t", optimizer="o", seed=0, initial_prompt=Prompt.from_instruction("i"),
+        best_prompt=Prompt.from_instruction("b"), initial_instruction="i", best_instruction="b",
         best_candidate=best, initial_dev_score=initial_dev, best_dev_score=best_dev, initial_test_score=initial_test,
         best_test_score=best_test, initial_test_ci95=(0, 1), best_test_ci95=(0, 1), test_size=50, dev_size=25,
         steps=list(steps), usage=RunUsage(), stop_reason="", run_dir="", settings=RunSettings(),
@@ -83,7 +88,7 @@ def test_a_result_round_trips_through_its_json():
     r = with_best(best)
     r.answer_chance = chance(0.3, 0.4, 0.5, 0.6)
     data = json.loads(json.dumps(r.to_dict()))
-    assert data["schema_version"] == 1 and data["settings"]["search"]["steps"] == 10
+    assert data["schema_version"] == 2 and data["settings"]["search"]["steps"] == 10
     back = OptimizationResult.from_dict(data)
     assert back == r and back.to_dict() == r.to_dict()
 
@@ -103,17 +108,38 @@ def test_a_version_0_result_from_a_real_abo_run_is_upgraded():
         assert not c.demos and c.figures.demonstration is False
     assert r.answer_chance is not None and r.answer_chance.best.test == data["answer_chance"]["best"]["test"]
     assert OptimizationResult.from_dict(r.to_dict()) == r
+    # Version 1 held the prompts as text: they become prompt files showing what the target saw.
+    assert r.best_instruction == data["best_prompt"] and r.initial_instruction == data["initial_prompt"]
+    assert r.initial_prompt == Prompt.from_instruction(data["initial_prompt"])
+    best = r.candidate(r.best_candidate)
+    assert r.best_prompt.messages("X")[-1]["content"].endswith("X") and best is not None
+
+
+def test_a_version_1_abo_result_with_a_demonstration_gets_the_prompt_the_target_saw():
+    demos = (Message("user", "2 + 2"), Message("assistant", "Step 1: 4\nAnswer: 4"))
+    best = CandidateSummary(id="c0003", parent="c0000", prompt="Do the steps.", dev_score=0.5, feedback=None,
+                            origin="procedure", demos=demos, figures=figures())
+    data = result(0.4, 0.5, 0.4, 0.5, None, best="c0003", steps=[StepSummary(1, [best], ["c0003"])]).to_dict()
+    data.update(schema_version=1, initial_prompt="i", best_prompt="Do the steps.")
+    del data["initial_instruction"], data["best_instruction"]
+    r = OptimizationResult.from_dict(json.loads(json.dumps(data)))
+    seen = Candidate(id="c0003", prompt="Do the steps.", parent=None, step=0, origin="", demos=demos,
+                     style=best.figures.style).render(Example(id="", input="3 + 5", target=""))
+    assert r.best_prompt.messages("3 + 5") == [{"role": m.role, "content": m.content} for m in seen]
+    assert len(r.best_prompt.turns) == 2 and r.best_instruction == "Do the steps."
 
 
 def test_a_version_0_promptagent_result_keeps_its_tree_iterations_as_steps():
-    data = {**result(0.1, 0.2, 0.1, 0.2, None).to_dict(), "method": "promptagent"}
-    data.pop("schema_version")
+    data = {**result(0.1, 0.2, 0.1, 0.2, None).to_dict(), "method": "promptagent", "initial_prompt": "i",
+            "best_prompt": "b"}
+    for key in ("schema_version", "initial_instruction", "best_instruction"):
+        data.pop(key)
     data["settings"] = {"steps": 2, "mcts_iterations": 4, "mcts_depth": 3, "abo_demo": True}
     r = OptimizationResult.from_dict(data)
     assert r.settings.search.steps == 4 and r.settings.mcts.depth == 3
 
 
-@pytest.mark.parametrize("version", [2, "one", None])
+@pytest.mark.parametrize("version", [3, "one", None])
 def test_unknown_result_versions_are_refused_in_one_line(tmp_path, version):
     path = tmp_path / "result.json"
     path.write_text(json.dumps({**result(0.1, 0.2, 0.1, 0.2, None).to_dict(), "schema_version": version}))

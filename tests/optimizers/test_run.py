@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from behavopt.optimizers import optimize
+from behavopt.eval.prompts import Prompt
+from behavopt.optimizers import optimize_task as optimize
 from behavopt.optimizers.rundir import RunDir
 from tests.lm.scripted import ScriptedBackend
 from tests.optimizers.helpers import make_task, optimizer_answer, target_answer, text_of
@@ -50,13 +51,14 @@ def test_optimize_scores_test_only_at_the_end(scripted, method):
     dev = RunDir(out).load_checkpoint().dev_scores
     assert result.best_dev_score == max(dev.values()) == dev[result.best_candidate]
     assert result.initial_dev_score == dev["c0000"] and result.test_size == len(splits.test)
-    assert result.initial_prompt == task.instruction
+    assert result.initial_instruction == task.instruction and result.initial_prompt.user.startswith(task.instruction)
     rows = (out / "records" / f"{result.best_candidate}.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in rows]
     test_records = [r for r in records if r["split"] == "test"]
     assert len(test_records) == len(splits.test)
     assert result.best_test_score == sum(r["correct"] for r in test_records) / len(splits.test)
-    assert (out / "best_prompt.txt").read_text() == result.best_prompt + "\n"
+    assert (out / "best_prompt.txt").read_text() == result.best_instruction + "\n"
+    assert Prompt.load(out / "best_prompt.json") == result.best_prompt
     assert json.loads((out / "result.json").read_text())["best_candidate"] == result.best_candidate
     # The answer-frequency chance of the best prompt on test, from its records: every answer against every gold.
     answers = [r["answer"] for r in test_records]

@@ -3,7 +3,6 @@
 from dataclasses import replace
 
 from behavopt.eval.evaluator import EvalRecord
-from behavopt.eval.prompts import Prompt
 from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.engine.state import SearchState
 from behavopt.optimizers.rundir import RunDir
@@ -24,7 +23,7 @@ def write_run(path, answers, golds, chance=None, finished=True):
     if finished:
         score = sum(a == g for a, g in zip(answers, golds)) / len(answers)
         best = result(0.5, 0.5, 0.5, score, None if chance is None else answer_chance(0, 0, 0, chance), best="c0003")
-        rundir.save_result(best, "prompt\n", Prompt(user="prompt\n\n{input}"))
+        rundir.save_result(best, "prompt\n")
 
 
 def test_one_answer_to_everything_gets_the_caveat(tmp_path):

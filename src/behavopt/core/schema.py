@@ -19,7 +19,7 @@ T = TypeVar("T")
 # The current version of each file format; a change to a format's shape raises its number and adds an upgrade.
 CONFIG_VERSION = 1  # config.json
 CHECKPOINT_VERSION = 1  # checkpoint.json
-RESULT_VERSION = 1  # result.json
+RESULT_VERSION = 2  # result.json
 EVENTS_VERSION = 1  # events.jsonl (carried by its `started` event)
 PROMPT_VERSION = 1  # best_prompt.json and any saved behavopt.Prompt
 

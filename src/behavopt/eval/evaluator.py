@@ -14,7 +14,7 @@ from typing import Callable
 
 from behavopt.core.errors import BehavoptError
 from behavopt.eval.prompts import PromptCandidate
-from behavopt.eval.stats import answer_chance, wilson_interval
+from behavopt.eval.stats import answer_chance, mean_score, score_interval
 from behavopt.lm.client import LM
 from behavopt.lm.errors import LMError
 from behavopt.lm.types import ChatRequest
@@ -34,6 +34,14 @@ class EvalRecord:
     error: str | None
     latency_s: float
     cached: bool
+    # The metric's score in [0, 1] (None when read from a file written before scores: 1 if correct, else 0) and its
+    # feedback, which the reflection methods show the optimizer.
+    score: float | None = None
+    feedback: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.score is None:
+            self.score = float(self.correct)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -100,14 +108,14 @@ class Evaluator:
         except LMError as err:
             return EvalRecord(example.id, example.input, None, None, example.target, False,
                               f"{type(err).__name__}: {err}", time.perf_counter() - start, False)
-        answer, correct = self.task.is_correct(completion.text, example)
-        error = None
-        if answer is None:
+        grade = self.task.grade(completion.text, example)
+        error = grade.error
+        if error is None and grade.answer is None:
             error = NO_ANSWER
-        elif completion.finish_reason == "length" and not correct:
+        elif error is None and completion.finish_reason == "length" and not grade.correct:
             error = "output cut at max_tokens"
-        return EvalRecord(example.id, example.input, completion.text, answer, example.target, correct, error,
-                          completion.latency_s, completion.cached)
+        return EvalRecord(example.id, example.input, completion.text, grade.answer, example.target, grade.correct,
+                          error, completion.latency_s, completion.cached, score=grade.score, feedback=grade.feedback)
 
     async def evaluate(self, candidate: PromptCandidate, examples: list[Example], *, split: str = "",
                        on_record: Callable[[EvalRecord], None] | None = None) -> EvalResult:
@@ -146,11 +154,12 @@ class Evaluator:
                  wall_s: float) -> EvalSummary:
         n = len(records)
         correct = sum(r.correct for r in records)
+        scores = [r.score or 0.0 for r in records]
         after = self.lm.usage.to_dict()
         usage = {k: round(after[k] - usage_before[k], 3) if isinstance(after[k], float) else after[k] - usage_before[k]
                  for k in after}
-        return EvalSummary(task=self.task.name, model=self.lm.name, split=split, accuracy=correct / n if n else 0.0,
-                           n=n, correct=correct, ci95=wilson_interval(correct, n),
+        return EvalSummary(task=self.task.name, model=self.lm.name, split=split, accuracy=mean_score(scores),
+                           n=n, correct=correct, ci95=score_interval(scores),
                            answer_chance=answer_chance([r.answer for r in records], examples, self.task.metric),
                            errors=sum(r.error is not None for r in records),
                            lm_errors=sum(r.output is None for r in records), usage=usage, wall_s=round(wall_s, 3))

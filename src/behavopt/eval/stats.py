@@ -19,6 +19,23 @@ def wilson_interval(correct: int, n: int, z: float = 1.959964) -> tuple[float, f
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def mean_score(scores: Sequence[float]) -> float:
+    """The mean of per-example scores (accuracy when they are 0 or 1); 0 for none."""
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def score_interval(scores: Sequence[float], z: float = 1.959964) -> tuple[float, float]:
+    """95 % interval of a mean score: Wilson's when every score is 0 or 1, else the normal approximation with the
+    sample's standard deviation, clipped to [0, 1]."""
+    n = len(scores)
+    if all(s in (0.0, 1.0) for s in scores):
+        return wilson_interval(int(sum(scores)), n)
+    mean = mean_score(scores)
+    sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / (n - 1)) if n > 1 else 1.0
+    half = z * sd / math.sqrt(n)
+    return (max(0.0, mean - half), min(1.0, mean + half))
+
+
 def answer_chance(answers: Sequence[str | None], examples: Sequence[Example],
                   metric: Callable[[str, Example], bool]) -> float:
     """The accuracy the same answers would get if they were shuffled across the examples: what a prompt scores by

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from behavopt.core.schema import CONFIG_VERSION, FileFormat
+from behavopt.optimizers.engine.cost import Price
 from behavopt.optimizers.settings import RunSettings, settings_from_v0
 
 
@@ -17,6 +18,12 @@ class RunConfig:
     optimizer: str
     settings: RunSettings = field(default_factory=RunSettings)
     base_url: str | None = None
+    # USD per million tokens by model spec, for USD estimates and budgets (local models cost 0).
+    prices: dict[str, Price] = field(default_factory=dict)
+    # For the user's own data: a fingerprint of the examples (a resumed run must be given the same ones) and the
+    # metric's name.
+    data: str | None = None
+    metric: str | None = None
 
     def differences(self, other: "RunConfig") -> list[str]:
         """The names of what differs from `other`: top-level fields, and settings by their flat names."""

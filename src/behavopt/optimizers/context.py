@@ -96,5 +96,8 @@ def format_error(record: EvalRecord, max_chars: int = 600) -> str:
     output = (record.output or "").strip()
     if len(output) > max_chars:
         output = "..." + output[-max_chars:]
+    # A user's metric may explain the error (GEPA's actionable side information): shown only when it does, so the
+    # built-in tasks' reflection prompts stay as they were.
+    feedback = f"\nFeedback on this output: {record.feedback.strip()}" if record.feedback else ""
     return (f"Input: {record.input.strip()}\nCorrect answer: {record.target}\nModel answer: {answer}\n"
-            f"Model output: {output}")
+            f"Model output: {output}{feedback}")

@@ -9,7 +9,9 @@ from typing import Any
 from behavopt.core.schema import RESULT_VERSION, FileFormat, plain, read_json, typed
 from behavopt.lm.types import Message, UsageByRole
 from behavopt.optimizers.behavior.figures import BehaviorFigures
-from behavopt.optimizers.candidate import INITIAL_ID
+from behavopt.eval.prompts import Prompt
+from behavopt.optimizers.candidate import INITIAL_ID, Candidate
+from behavopt.optimizers.engine.cost import Cost
 from behavopt.optimizers.settings import RunSettings, settings_from_v0
 
 # A best prompt whose target gives its demonstration's answer this much more often than that answer is right (share of
@@ -70,8 +72,13 @@ class OptimizationResult:
     target: str
     optimizer: str
     seed: int
-    initial_prompt: str
-    best_prompt: str
+    # The initial and the best prompt as prompt files hold them (messages, the settings they were scored under, and
+    # where they came from): `result.best_prompt.messages(text)` is ready to send, `.save(path)` ships it.
+    initial_prompt: Prompt
+    best_prompt: Prompt
+    # The instruction text each candidate carries (what the methods rewrote): the prompt without demonstrations.
+    initial_instruction: str
+    best_instruction: str
     best_candidate: str
     initial_dev_score: float
     best_dev_score: float
@@ -87,6 +94,9 @@ class OptimizationResult:
     run_dir: str
     settings: RunSettings
     answer_chance: AnswerChance | None = None
+    # What the run was estimated to cost before it started, and what it used (calls and tokens without cache hits).
+    estimate: Cost | None = None
+    spent: Cost | None = None
 
     def candidate(self, candidate_id: str) -> CandidateSummary | None:
         return next((c for s in self.steps for c in s.candidates if c.id == candidate_id), None)
@@ -157,4 +167,23 @@ def _result_v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-RESULT_FORMAT = FileFormat("result", RESULT_VERSION, {0: _result_v0_to_v1})
+def _prompt_v1(data: dict[str, Any], candidate_id: str, text: str) -> dict[str, Any]:
+    """A version-1 candidate's prompt rebuilt as the target saw it: its instruction, demonstrations and style (the
+    style is in ABO's figures; every other candidate was a plain instruction)."""
+    summary = next((c for s in data.get("steps", []) for c in s.get("candidates", []) if c.get("id") == candidate_id),
+                   {})
+    style = (summary.get("figures") or {}).get("style") or "instruction"
+    demos = tuple(Message(m["role"], m["content"]) for m in summary.get("demos") or ())
+    candidate = Candidate(id=candidate_id, prompt=text, parent=None, step=0, origin="", demos=demos, style=style)
+    return plain(candidate.as_prompt())
+
+
+def _result_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 held the initial and best prompts as their instruction text only."""
+    data["initial_instruction"], data["best_instruction"] = data["initial_prompt"], data["best_prompt"]
+    data["initial_prompt"] = _prompt_v1(data, INITIAL_ID, data["initial_prompt"])
+    data["best_prompt"] = _prompt_v1(data, data["best_candidate"], data["best_prompt"])
+    return data
+
+
+RESULT_FORMAT = FileFormat("result", RESULT_VERSION, {0: _result_v0_to_v1, 1: _result_v1_to_v2})

@@ -6,23 +6,25 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from behavopt.core.errors import ConfigError
 from behavopt.core.paths import default_cache_path
 from behavopt.eval.prompts import Prompt, PromptSource, ScoredWith, SplitSpec
-from behavopt.eval.stats import answer_chance, wilson_interval
+from behavopt.eval.stats import answer_chance, mean_score, score_interval
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.retry import RetryPolicy
 from behavopt.optimizers.candidate import Candidate, ranked
 from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.engine.search import SearchEngine, SearchStrategy
-from behavopt.optimizers.engine.stop import (AnyOf, MaxCalls, MaxTokens, NoImprovement, ReachedScore, StopCondition,
-                                             StopFile)
+from behavopt.optimizers.engine.cost import Cost, CostModel, price_for
+from behavopt.optimizers.engine.stop import (AnyOf, MaxCalls, MaxSeconds, MaxTokens, MaxUSD, NoImprovement,
+                                             ReachedScore, StopCondition, StopFile)
 from behavopt.optimizers.engine.strategies import strategy_for
+from behavopt.optimizers.estimate import compared, describe, estimate_run, probe
 from behavopt.optimizers.events import FinalTest, Resumed, Started
 from behavopt.optimizers.methods import get_method
 from behavopt.optimizers.result import (AnswerChance, CandidateSummary, OptimizationResult, RunUsage, SplitChance,
@@ -31,7 +33,7 @@ from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import RunSettings
 from behavopt.optimizers.settings import preset as settings_preset
 from behavopt.tasks import load_task
-from behavopt.tasks.types import Example
+from behavopt.tasks.types import Example, Task
 
 
 @dataclass
@@ -47,19 +49,17 @@ class RunSpec:
     api_key: str | None = field(default=None, repr=False)  # never part of the config: it is not written anywhere
     on_update: Callable[[dict[str, Any]], None] | None = None
     on_notice: Callable[[str], None] | None = None
-
-
-def estimate_calls(engine: SearchEngine, strategy: SearchStrategy) -> int:
-    steps = strategy.total_steps(engine.settings)
-    return strategy.initial_calls(engine) + steps * strategy.step_calls(engine) + 2 * len(engine.splits.test)
+    # The user's own task (examples in memory or from files, their metric); None: load `config.task` by name.
+    task: Task | None = None
 
 
 def stop_conditions(rundir: RunDir, settings: RunSettings) -> StopCondition:
     conditions: list[StopCondition] = [StopFile(rundir.stop_path)]
-    if settings.budget.max_calls is not None:
-        conditions.append(MaxCalls(settings.budget.max_calls))
-    if settings.budget.max_tokens is not None:
-        conditions.append(MaxTokens(settings.budget.max_tokens))
+    b = settings.budget
+    for limit, condition in ((b.max_calls, MaxCalls), (b.max_tokens, MaxTokens), (b.max_usd, MaxUSD),
+                             (b.max_seconds, MaxSeconds)):
+        if limit is not None:
+            conditions.append(condition(limit))
     if settings.budget.patience is not None:
         conditions.append(NoImprovement(settings.budget.patience))
     if settings.budget.target_score is not None:
@@ -70,11 +70,17 @@ def stop_conditions(rundir: RunDir, settings: RunSettings) -> StopCondition:
 async def run_optimization(spec: RunSpec) -> OptimizationResult:
     notice = spec.on_notice or (lambda m: None)
     config, settings = spec.config, spec.config.settings
-    task = load_task(config.task, data_dir=spec.data_dir)
+    task = spec.task or load_task(config.task, data_dir=spec.data_dir)
     d = settings.data
     splits = task.split(d.train_size, d.dev_size, d.test_size, seed=d.seed)
-    if not splits.test:
-        raise ConfigError(f"the test split of {config.task} is empty: lower --train-size/--dev-size")
+    if not splits.test or not splits.dev or not splits.train:
+        raise ConfigError(f"{config.task} splits into train {len(splits.train)}, dev {len(splits.dev)}, test "
+                          f"{len(splits.test)}: each needs examples; give more data or set the split sizes")
+    if task.given is not None:
+        notice(f"examples: train {len(splits.train)}, dev {len(splits.dev)}, test {len(splits.test)} ("
+               + ", ".join(f"{name} {'given' if name in task.given else 'drawn from train'}"
+                           for name in ("dev", "test")) + f", seed {d.seed})")
+    costs = cost_model(config)
     method = get_method(config.method)
     out = spec.out or Path(tempfile.mkdtemp(prefix="behavopt-run-"))
     rundir = RunDir(out)
@@ -93,11 +99,15 @@ async def run_optimization(spec: RunSpec) -> OptimizationResult:
             engine.restore(saved)
             engine.emit(Resumed(step=engine.state.step))
             notice(f"resuming {out} after step {engine.state.step}")
-        estimate = estimate_calls(engine, strategy)
+        engine.costs = replace(costs, probe=await probe(engine))
+        estimate = estimate_run(engine, strategy)
         if not saved:
-            engine.emit(Started(config=config, estimated_calls=estimate))
-        notice(f"estimated LM calls for this configuration: ~{estimate} (fewer with cache hits)")
-        engine.plan = {"steps_total": strategy.total_steps(settings), "estimated_calls": estimate,
+            engine.emit(Started(config=config, estimated_calls=estimate.calls.total))
+        priced = costs.target_price is not None and costs.optimizer_price is not None and bool(config.prices)
+        notice(f"estimated for this configuration: {describe(estimate.cost, priced)} "
+               f"(target {estimate.calls.target} calls, optimizer {estimate.calls.optimizer}; fewer with cache hits)")
+        check_budget_covers_start(engine, strategy)
+        engine.plan = {"steps_total": strategy.total_steps(settings), "estimated_calls": estimate.calls.total,
                        "max_calls": settings.budget.max_calls, "max_tokens": settings.budget.max_tokens}
         ticker = asyncio.create_task(report_every(engine, 1.0))
         try:
@@ -105,11 +115,35 @@ async def run_optimization(spec: RunSpec) -> OptimizationResult:
         finally:
             ticker.cancel()
         engine.checkpoint()
-        result = await finish(engine, config, out)
+        result = await finish(engine, config, out, estimate.cost)
         engine.checkpoint()  # with the test calls counted, so a resumed finished run reports the same usage
-    best = engine.state.candidates[result.best_candidate]
-    rundir.save_result(result, render_best(best), best_prompt_file(engine, result))
+    notice(f"estimate / actual: {compared(estimate.cost, result.spent or Cost(), priced)}")
+    rundir.save_result(result, render_best(engine.state.candidates[result.best_candidate]))
     return result
+
+
+def cost_model(config: RunConfig) -> CostModel:
+    """Prices for both models; a USD budget needs a price for every model that is not local."""
+    target, optimizer = price_for(config.target, config.prices), price_for(config.optimizer, config.prices)
+    if config.settings.budget.max_usd is not None:
+        for model, price in ((config.target, target), (config.optimizer, optimizer)):
+            if price is None:
+                raise ConfigError(f"a USD budget needs the price of {model}: pass --price {model}=IN/OUT (USD per "
+                                  "million input/output tokens)")
+    return CostModel(target_price=target, optimizer_price=optimizer, probe={})
+
+
+def check_budget_covers_start(engine: SearchEngine, strategy: SearchStrategy) -> None:
+    """Step 0 always runs (the initial prompts' dev scores): a budget it would pass cannot be kept."""
+    first = engine.costs.cost(strategy.initial_calls(engine))
+    if engine.settings.budget.count_test:
+        first += engine.costs.cost(engine.final_test_calls())
+    b = engine.settings.budget
+    for name, limit, needed in (("--max-usd", b.max_usd, first.usd), ("--max-seconds", b.max_seconds, first.seconds),
+                                ("--max-calls", b.max_calls, first.calls), ("--max-tokens", b.max_tokens, first.tokens)):
+        if limit is not None and needed > limit:
+            raise ConfigError(f"{name} {limit:g} cannot cover the initial dev scoring and the final test (~{needed:g})"
+                              f": raise it, or lower --dev-size/--test-size")
 
 
 async def report_every(engine: SearchEngine, seconds: float) -> None:
@@ -128,16 +162,16 @@ def render_best(best: Candidate) -> str:
     return "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages) + "\n"
 
 
-def best_prompt_file(engine: SearchEngine, result: OptimizationResult) -> Prompt:
-    """The best candidate as a prompt file: its messages, the request settings it was scored under, and where it came
-    from (task, method, scores, and the split that reproduces its test score)."""
+def prompt_file(engine: SearchEngine, config: RunConfig, candidate: Candidate, test_score: float) -> Prompt:
+    """A candidate as a prompt file: its messages, the request settings it was scored under, and where it came from
+    (task, method, scores, and the split that reproduces its test score)."""
     request = engine.evaluator.settings
     d = engine.settings.data
-    return engine.state.candidates[result.best_candidate].as_prompt(
-        scored_with=ScoredWith(model=result.target, max_tokens=request.max_tokens, temperature=request.temperature,
+    return candidate.as_prompt(
+        scored_with=ScoredWith(model=config.target, max_tokens=request.max_tokens, temperature=request.temperature,
                                seed=request.seed),
-        source=PromptSource(task=result.task, method=result.method, candidate=result.best_candidate,
-                            dev_score=result.best_dev_score, test_score=result.best_test_score,
+        source=PromptSource(task=config.task, method=config.method, candidate=candidate.id,
+                            dev_score=engine.state.dev_scores[candidate.id], test_score=test_score,
                             split=SplitSpec(d.train_size, d.dev_size, d.test_size, d.seed)))
 
 
@@ -163,7 +197,7 @@ def split_chance(engine: SearchEngine, candidate_id: str) -> SplitChance:
                        test=chance_of(engine, candidate_id, engine.splits.test))
 
 
-async def finish(engine: SearchEngine, config: RunConfig, out: Path) -> OptimizationResult:
+async def finish(engine: SearchEngine, config: RunConfig, out: Path, estimate: Cost) -> OptimizationResult:
     state = engine.state
     ucb = config.settings.search.selection == "ucb" and state.beam
     if ucb:
@@ -176,44 +210,52 @@ async def finish(engine: SearchEngine, config: RunConfig, out: Path) -> Optimiza
     engine.emit(FinalTest(candidates=(initial.id, best.id), n=len(test)))
     await engine.scorer.score([initial, best], test)
     init_recs, best_recs = engine.scorer.records(initial.id, test), engine.scorer.records(best.id, test)
-    init_correct, best_correct = sum(r.correct for r in init_recs), sum(r.correct for r in best_recs)
+    init_scores, best_scores = [r.score for r in init_recs], [r.score for r in best_recs]
     steps = [StepSummary(entry.step, [summary_of(engine, state.candidates[c]) for c in entry.created], entry.beam)
              for entry in state.step_log]
     usage = engine.total_usage()
     return OptimizationResult(
         method=config.method, task=config.task, target=config.target, optimizer=config.optimizer,
-        seed=config.settings.data.seed, initial_prompt=initial.prompt, best_prompt=best.prompt, best_candidate=best.id,
+        seed=config.settings.data.seed,
+        initial_prompt=prompt_file(engine, config, initial, mean_score(init_scores)),
+        best_prompt=prompt_file(engine, config, best, mean_score(best_scores)),
+        initial_instruction=initial.prompt, best_instruction=best.prompt, best_candidate=best.id,
         initial_dev_score=state.dev_scores[initial.id], best_dev_score=state.dev_scores[best.id],
-        initial_test_score=init_correct / len(test), best_test_score=best_correct / len(test),
-        initial_test_ci95=wilson_interval(init_correct, len(test)),
-        best_test_ci95=wilson_interval(best_correct, len(test)), test_size=len(test),
+        initial_test_score=mean_score(init_scores), best_test_score=mean_score(best_scores),
+        initial_test_ci95=score_interval(init_scores), best_test_ci95=score_interval(best_scores),
+        test_size=len(test),
         dev_size=len(engine.splits.dev), steps=steps,
         usage=RunUsage(target=usage.target, optimizer=usage.optimizer, wall_s=round(engine.wall_s(), 3)),
         stop_reason=state.stop_reason or "", run_dir=str(out), settings=config.settings,
-        answer_chance=AnswerChance(initial=split_chance(engine, initial.id), best=split_chance(engine, best.id)))
+        answer_chance=AnswerChance(initial=split_chance(engine, initial.id), best=split_chance(engine, best.id)),
+        estimate=estimate.rounded(), spent=engine.costs.used(usage, engine.wall_s()).rounded())
 
 
-def optimize(task: str, method: str, target: str, optimizer: str, *, out: str | Path | None = None,
-             resume: bool = False, data_dir: str | Path | None = None, preset: str = "default",
-             cache: bool | str | Path | ResponseCache = True, threads: int | None = None,
-             base_url: str | None = None, api_key: str | None = None,
-             on_update: Callable[[dict[str, Any]], None] | None = None, **settings: Any) -> OptimizationResult:
-    """Optimize the prompt of `task` for `target`, with `optimizer` proposing; returns what result.json holds.
+def response_cache(cache: bool | str | Path | ResponseCache | None) -> ResponseCache | None:
+    """True: the default cache file; False or None: no cache; a path or a ResponseCache: that one."""
+    if isinstance(cache, ResponseCache):
+        return cache
+    if cache is True:
+        return ResponseCache(default_cache_path())
+    if cache is False or cache is None:
+        return None
+    return ResponseCache(Path(cache))
+
+
+def optimize_task(task: str, method: str, target: str, optimizer: str, *, out: str | Path | None = None,
+                  resume: bool = False, data_dir: str | Path | None = None, preset: str = "default",
+                  cache: bool | str | Path | ResponseCache = True, threads: int | None = None,
+                  base_url: str | None = None, api_key: str | None = None,
+                  on_update: Callable[[dict[str, Any]], None] | None = None, **settings: Any) -> OptimizationResult:
+    """Optimize the prompt of the built-in task `task` for `target`, with `optimizer` proposing (the benches' and
+    the study's entry; `behavopt.optimize` takes your own prompt, data and metric).
 
     `settings` override the preset's, by flat name (see `RunSettings`): steps, beam, expand, initial, errors, seed,
     abo_demo, mcts_depth, ... `cache`: True for the default cache file, False for none, or a path / ResponseCache.
     """
-    if isinstance(cache, ResponseCache):
-        response_cache: ResponseCache | None = cache
-    elif cache is True:
-        response_cache = ResponseCache(default_cache_path())
-    elif cache is False or cache is None:
-        response_cache = None
-    else:
-        response_cache = ResponseCache(Path(cache))
     config = RunConfig(task=task, method=method, target=target, optimizer=optimizer,
                        settings=settings_preset(preset).with_overrides(**settings), base_url=base_url)
     spec = RunSpec(config=config, out=Path(out) if out else None, resume=resume,
-                   data_dir=Path(data_dir) if data_dir else None, cache=response_cache, threads=threads,
+                   data_dir=Path(data_dir) if data_dir else None, cache=response_cache(cache), threads=threads,
                    api_key=api_key, on_update=on_update)
     return asyncio.run(run_optimization(spec))

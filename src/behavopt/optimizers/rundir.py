@@ -24,7 +24,6 @@ from behavopt.core.errors import ConfigError
 from behavopt.core.files import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from behavopt.core.schema import SchemaError, plain, read_json, typed
 from behavopt.eval.evaluator import EvalRecord
-from behavopt.eval.prompts import Prompt
 from behavopt.optimizers.config import CONFIG_FORMAT, RunConfig
 from behavopt.optimizers.engine.state import SearchState
 from behavopt.optimizers.events import Event, parse_line, upgrade_lines
@@ -125,9 +124,9 @@ class RunDir:
                 rows.append((split, typed(EvalRecord, row, str(path))))
         return rows
 
-    def save_result(self, result: OptimizationResult, best_prompt: str, best: Prompt) -> None:
+    def save_result(self, result: OptimizationResult, best_prompt: str) -> None:
         atomic_write_text(self.best_prompt_path, best_prompt)
-        best.save(self.best_prompt_json_path)
+        result.best_prompt.save(self.best_prompt_json_path)
         atomic_write_json(self.result_path, result.to_dict())
 
     def load_result(self) -> OptimizationResult | None:

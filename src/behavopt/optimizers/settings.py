@@ -94,9 +94,17 @@ class ModelsGroup(SettingGroup):
 @dataclass(frozen=True)
 class BudgetGroup(SettingGroup):
     title = "Budget"
-    max_calls: int | None = setting(None, "end the search cleanly before this many LM calls would be passed (the "
-                                          "final test evaluation always runs)", minimum=1)
-    max_tokens: int | None = setting(None, "end the search cleanly at this many LM tokens", minimum=1)
+    max_calls: int | None = setting(None, "end the search cleanly before this many LM calls would be passed",
+                                    minimum=1)
+    max_tokens: int | None = setting(None, "end the search cleanly before this many LM tokens would be passed",
+                                     minimum=1)
+    max_usd: float | None = setting(None, "end the search cleanly before this many USD would be spent (prices from "
+                                          "--price; local models cost 0)", minimum=0)
+    max_seconds: float | None = setting(None, "end the search cleanly before this many seconds of wall time would "
+                                              "be passed", minimum=0)
+    count_test: bool = setting(True, "the budgets keep back what the final test evaluation will cost, so the whole "
+                                     "run stays within them (--no-count-test: the test runs outside them)",
+                               flag="--count-test/--no-count-test")
     patience: int | None = setting(None, "end the search when the best dev score has not risen for this many steps",
                                    minimum=1)
     target_score: float | None = setting(None, "end the search once the best dev score reaches this", minimum=0)

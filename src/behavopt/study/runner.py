@@ -14,10 +14,11 @@ from typing import Any, Callable, Sequence
 
 from behavopt.eval.evaluator import EvalRecord, EvalSettings, Evaluator
 from behavopt.eval.prompts import PromptCandidate
+from behavopt.eval.stats import mean_score
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.optimizers.candidate import INITIAL_ID, Candidate
-from behavopt.optimizers.run import optimize
+from behavopt.optimizers.run import optimize_task
 from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import RunSettings, preset
 from behavopt.study.runview import RunView
@@ -75,11 +76,11 @@ class StudyRunner:
         rundir = RunDir(out)
         finished = rundir.result_path.is_file()
         self.on_notice(f"{'reusing' if finished else 'running'} {name} (seed {seed}) in {out}")
-        optimize(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
-                 resume=rundir.config_path.is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
-                 cache=self.cache if self.cache is not None else False, threads=self.spec.threads,
-                 base_url=self.spec.base_url, api_key=self.spec.api_key,
-                 **{**self.spec.settings, **settings, "seed": seed})
+        optimize_task(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
+                      resume=rundir.config_path.is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
+                      cache=self.cache if self.cache is not None else False, threads=self.spec.threads,
+                      base_url=self.spec.base_url, api_key=self.spec.api_key,
+                      **{**self.spec.settings, **settings, "seed": seed})
         return RunView.load(out)
 
     def real_errors_run(self, method: str, seed: int) -> RunView:
@@ -114,5 +115,5 @@ class StudyRunner:
                     return await self.score(pool, seed, missing, test)
 
             for cand, records in zip(missing, asyncio.run(go())):
-                known[cand.id] = sum(r.correct for r in records) / len(records)
+                known[cand.id] = mean_score([r.score for r in records])
         return [known[c.id] for c in candidates]

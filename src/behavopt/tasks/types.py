@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from behavopt.core.errors import TaskError
+
+if TYPE_CHECKING:
+    from behavopt.tasks.metric import Grade, MetricGrader
 
 
 class AnswerType(str, Enum):
@@ -33,6 +36,11 @@ class Example:
     @property
     def acceptable(self) -> tuple[str, ...]:
         return self.answers or (self.target,)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The row the example was made from (every field, for a user's metric), or {} for built-in tasks."""
+        return self.meta.get("fields", {})
 
 
 Extractor = Callable[[str, Example], "str | None"]
@@ -64,15 +72,53 @@ class Task:
     description: str = ""
     # Default split sizes (train, dev, test); None means "the rest" for test.
     default_sizes: tuple[int, int, int | None] = (50, 50, None)
-
+    # A user's metric: it grades the whole output (with a score in [0, 1] and feedback) instead of extract+metric.
+    grader: "MetricGrader | None" = None
+    # Splits the user gave (train, and dev/test where given): the missing ones are drawn from train.
+    given: dict[str, list[Example]] | None = None
+    # How the initial instruction reaches the target: "instruction" (before the input in the user turn) or
+    # "system" (as the system message, the input as the user turn).
+    initial_style: str = "instruction"
 
     def split(self, train: int | None = None, dev: int | None = None, test: int | None = None,
               seed: int = 0) -> Splits:
-        """Seeded, disjoint train/dev/test split. The same seed and sizes always give the same split."""
+        """Seeded, disjoint train/dev/test split. The same seed and sizes always give the same split.
+
+        With splits the user gave, a given dev or test is used whole (its size setting ignored) and a missing one is
+        drawn from the given train examples."""
+        if self.given is not None:
+            return self._split_given(train, dev, test, seed)
+        return self._split_pool(self.examples, train, dev, test, seed)
+
+    def _split_given(self, train: int | None, dev: int | None, test: int | None, seed: int) -> Splits:
+        given = self.given or {}
+        if "dev" not in given and "test" not in given:
+            return self._split_pool(given["train"], train, dev, test, seed)
+        pool = self._shuffled(given["train"], seed)
+        carved: dict[str, list[Example]] = {}
+        for name, size in (("dev", dev), ("test", test)):
+            if name in given:
+                carved[name] = given[name]
+                continue
+            # Only one split is missing: it takes half of the train examples unless its size is set.
+            n = len(pool) // 2 if size is None else size
+            if n > len(pool) - 1:
+                raise TaskError(f"the {len(given['train'])} train examples cannot give a {name} split of {n} and "
+                                f"keep one to learn from: pass {name} examples or lower --{name}-size")
+            carved[name], pool = pool[:n], pool[n:]
+        return Splits(train=pool if train is None else pool[:train], dev=carved["dev"], test=carved["test"])
+
+    def _shuffled(self, examples: list[Example], seed: int) -> list[Example]:
+        order = list(range(len(examples)))
+        random.Random(f"{self.name}:{seed}").shuffle(order)
+        return [examples[i] for i in order]
+
+    def _split_pool(self, examples: list[Example], train: int | None, dev: int | None, test: int | None,
+                    seed: int) -> Splits:
         d_train, d_dev, d_test = self.default_sizes
         n_train = d_train if train is None else train
         n_dev = d_dev if dev is None else dev
-        n = len(self.examples)
+        n = len(examples)
         if min(n_train, n_dev) < 0 or (test is not None and test < 0):
             raise TaskError("split sizes must be >= 0: fix --train-size/--dev-size/--test-size")
         # Shrink defaults gracefully on small datasets; explicit sizes that do not fit are an error.
@@ -86,13 +132,20 @@ class Task:
             raise TaskError(
                 f"task '{self.name}' has {n} examples but the split asks for train={n_train}, dev={n_dev}, "
                 f"test={n_test}: lower the split sizes")
-        order = list(range(n))
-        random.Random(f"{self.name}:{seed}").shuffle(order)
-        picked = [self.examples[i] for i in order]
+        picked = self._shuffled(examples, seed)
         return Splits(train=picked[:n_train], dev=picked[n_train:n_train + n_dev],
                       test=picked[n_train + n_dev:n_train + n_dev + n_test])
 
-    def is_correct(self, output: str, example: Example) -> tuple[str | None, bool]:
-        """Extract the answer from a model output and score it."""
+    def grade(self, output: str, example: Example) -> "Grade":
+        """A model output graded: by the user's metric when the task has one, else extracted and scored 0 or 1."""
+        from behavopt.tasks.metric import Grade
+
+        if self.grader is not None:
+            return self.grader(output, example)
         answer = self.extract(output, example)
-        return answer, bool(answer is not None and self.metric(answer, example))
+        return Grade(answer, float(answer is not None and self.metric(answer, example)))
+
+    def is_correct(self, output: str, example: Example) -> tuple[str | None, bool]:
+        """Extract the answer from a model output and say whether it gets full marks."""
+        grade = self.grade(output, example)
+        return grade.answer, grade.correct

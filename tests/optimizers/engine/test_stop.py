@@ -3,15 +3,18 @@
 from dataclasses import dataclass, field
 
 from behavopt.optimizers.engine.beam import BeamSearch
-from behavopt.optimizers.engine.stop import (AnyOf, MaxCalls, MaxTokens, NoImprovement, Progress, ReachedScore,
-                                             StopFile)
+from behavopt.optimizers.engine.cost import Cost
+from behavopt.optimizers.engine.stop import (AnyOf, MaxCalls, MaxSeconds, MaxTokens, MaxUSD, NoImprovement, Progress,
+                                             ReachedScore, StopFile)
 from behavopt.optimizers.run import stop_conditions
 from behavopt.optimizers.settings import RunSettings
 from tests.optimizers.helpers import build
 
 
-def progress(calls=0, tokens=0, next_step_calls=0, step=0, best_dev=()):
-    return Progress(step=step, calls=calls, tokens=tokens, next_step_calls=next_step_calls, best_dev=best_dev)
+def progress(calls=0, tokens=0, next_step_calls=0, step=0, best_dev=(), usd=0.0, seconds=0.0, next_usd=0.0,
+             next_seconds=0.0, reserve=Cost()):
+    return Progress(step=step, used=Cost(calls, tokens, usd, seconds),
+                    next_step=Cost(next_step_calls, 0, next_usd, next_seconds), reserve=reserve, best_dev=best_dev)
 
 
 def test_max_calls():
@@ -26,6 +29,16 @@ def test_max_calls():
 def test_max_tokens():
     assert MaxTokens(1000)(progress(tokens=999)) is None
     assert MaxTokens(1000)(progress(tokens=1000)) == "token budget reached (1000 >= 1000)"
+
+
+def test_usd_and_seconds_budgets_are_checked_ahead_with_the_final_test_kept_back():
+    assert MaxUSD(1.0)(progress(usd=0.5, next_usd=0.5)) is None
+    assert MaxUSD(1.0)(progress(usd=0.5, next_usd=0.4, reserve=Cost(usd=0.2))) == (
+        "USD budget would be passed by the next step (0.5000 + ~0.4000 + ~0.2000 for the final test > 1.0000)")
+    assert MaxSeconds(60)(progress(seconds=61)) == "time budget reached (61s >= 60s)"
+    assert "would be passed" in MaxSeconds(60)(progress(seconds=30, next_seconds=31))
+    assert MaxCalls(100)(progress(calls=50, next_step_calls=40, reserve=Cost(calls=20))).endswith(
+        "(50 + ~40 + ~20 for the final test > 100)")
 
 
 def test_stop_file(tmp_path):
@@ -103,19 +116,20 @@ def test_engine_reports_true_progress_between_steps(tmp_path):
     def check(p: Progress):
         backends = (h.target, h.optimizer)
         tokens = sum(sum(len(m.content) for m in r.messages) for b in backends for r in b.requests)
-        truth.append((p, sum(len(b.requests) for b in backends), tokens, BeamSearch().step_calls(h.engine)))
+        truth.append((p, sum(len(b.requests) for b in backends), tokens, BeamSearch().step_calls(h.engine).total))
         return None
 
     h = build(tmp_path, "apo", initial=3, beam=2, expand=2, steps=2, stop=check)
     h.run()
     assert [p.step for p, *_ in truth] == [0, 1]  # checked before each step, not before the initial one
     for p, calls, prompt_tokens, step_calls in truth:
-        assert p.calls == calls and p.next_step_calls == step_calls
+        assert p.calls == calls and p.next_step.calls == step_calls
+        assert p.reserve.calls == 2 * len(h.splits.test)  # the final test, which the budgets count by default
         assert p.tokens > prompt_tokens  # prompt tokens plus completion tokens
     s = h.engine.settings
     initial = s.search.initial
     assert truth[0][0].calls == initial * len(h.splits.dev) + (initial - 1)  # as BeamSearch.initial_calls says
-    assert truth[0][0].calls == BeamSearch().initial_calls(h.engine)
+    assert truth[0][0].calls == BeamSearch().initial_calls(h.engine).total
 
 
 def stop_after_initial(tmp_path):
@@ -128,16 +142,16 @@ def stop_after_initial(tmp_path):
 
 def test_max_calls_stops_when_the_next_step_would_pass_the_budget(tmp_path):
     first = stop_after_initial(tmp_path)
-    assert first.next_step_calls > 0
+    assert first.next_step.calls > 0
     h = build(tmp_path / "a", "ape", initial=3, beam=2, expand=2, steps=2,
-              stop=MaxCalls(first.calls + first.next_step_calls - 1))
+              stop=MaxCalls(first.calls + first.next_step.calls + first.reserve.calls - 1))
     h.run()
     assert h.state.step == 0 and "would be passed by the next step" in h.state.stop_reason
     assert h.rundir.load_checkpoint().stop_reason == h.state.stop_reason
     assert not [c for c in h.state.candidates.values() if c.step > 0]
     # With exactly enough budget for the next step it goes on.
     h = build(tmp_path / "b", "ape", initial=3, beam=2, expand=2, steps=2,
-              stop=MaxCalls(first.calls + first.next_step_calls))
+              stop=MaxCalls(first.calls + first.next_step.calls + first.reserve.calls))
     h.run()
     assert h.state.step >= 1
 
@@ -168,6 +182,6 @@ def test_mcts_checks_stop_conditions_between_iterations(tmp_path):
     h = build(tmp_path / "a", "promptagent", steps=3, stop=rec)
     h.run()
     assert [p.step for p in rec.seen] == [0, 1, 2]
-    h = build(tmp_path / "b", "promptagent", steps=3, stop=MaxCalls(rec.seen[1].calls))
+    h = build(tmp_path / "b", "promptagent", steps=3, stop=MaxCalls(rec.seen[1].calls), count_test=False)
     h.run()
     assert h.state.step == 1 and h.state.stop_reason.startswith("call budget")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import random
 
+from behavopt.eval.stats import mean_score
 from behavopt.optimizers.candidate import Candidate, creation_order, ranked
+from behavopt.optimizers.engine.cost import RoleCalls
 from behavopt.optimizers.engine.search import SearchEngine
 from behavopt.optimizers.events import EarlyStopped, Scored
 from behavopt.optimizers.settings import RunSettings
@@ -22,16 +24,17 @@ class BeamSearch:
     def total_steps(self, settings: RunSettings) -> int:
         return settings.search.steps
 
-    def step_calls(self, engine: SearchEngine) -> int:
+    def step_calls(self, engine: SearchEngine) -> RoleCalls:
         s = engine.settings.search
         parents = max(1, len(engine.state.beam) or s.beam)
         children = parents * s.expand
         train = parents * min(s.train_batch, len(engine.splits.train)) if engine.method.uses_errors else 0
-        return train + children * len(engine.splits.dev) + engine.method.optimizer_calls(engine.settings, parents)
+        return RoleCalls(target=train + children * len(engine.splits.dev),
+                         optimizer=engine.method.optimizer_calls(engine.settings, parents))
 
-    def initial_calls(self, engine: SearchEngine) -> int:
+    def initial_calls(self, engine: SearchEngine) -> RoleCalls:
         s = engine.settings.search
-        return s.initial * len(engine.splits.dev) + (s.initial - 1)
+        return RoleCalls(target=s.initial * len(engine.splits.dev), optimizer=s.initial - 1)
 
     async def run(self, engine: SearchEngine) -> None:
         s, state = engine.settings.search, engine.state
@@ -104,7 +107,7 @@ class BeamSearch:
         for c in pool:
             seen = engine.scorer.records(c.id, dev)
             if seen:
-                engine.state.dev_scores[c.id] = sum(r.correct for r in seen) / len(seen)
+                engine.state.dev_scores[c.id] = mean_score([r.score for r in seen])
                 engine.emit(Scored(step=step, candidate=c.id, split="dev", n=len(seen),
                                    score=engine.state.dev_scores[c.id], selection="ucb"))
         scored = [c.id for c in pool if c.id in engine.state.dev_scores]

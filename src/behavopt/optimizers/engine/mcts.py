@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from behavopt.optimizers.candidate import Candidate, creation_order, ranked
+from behavopt.optimizers.engine.cost import RoleCalls
 from behavopt.optimizers.engine.search import SearchEngine
 from behavopt.optimizers.events import MctsIteration
 from behavopt.optimizers.settings import RunSettings
@@ -18,13 +19,14 @@ class MCTS:
     def total_steps(self, settings: RunSettings) -> int:
         return settings.search.steps
 
-    def step_calls(self, engine: SearchEngine) -> int:
+    def step_calls(self, engine: SearchEngine) -> RoleCalls:
         s = engine.settings
         train = min(s.search.train_batch, len(engine.splits.train)) if engine.method.uses_errors else 0
-        return train + s.mcts.width * len(engine.splits.dev) + engine.method.optimizer_calls(s, 1)
+        return RoleCalls(target=train + s.mcts.width * len(engine.splits.dev),
+                         optimizer=engine.method.optimizer_calls(s, 1))
 
-    def initial_calls(self, engine: SearchEngine) -> int:
-        return len(engine.splits.dev)
+    def initial_calls(self, engine: SearchEngine) -> RoleCalls:
+        return RoleCalls(target=len(engine.splits.dev))
 
     def _tree(self, engine: SearchEngine) -> dict:
         return engine.state.strategy.setdefault("tree", {"visits": {}, "value": {}, "children": {}, "root": None})

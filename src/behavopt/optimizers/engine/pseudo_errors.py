@@ -136,7 +136,7 @@ def _fake_for(record: "EvalRecord", example: Example, task: Task, pool: Sequence
         for used in ((mode, "answer_only") if mode == "last_answer" else (mode,)):
             output = _rewrite(record.output, fake, used)
             if not task.is_correct(output, example)[1]:
-                fake_record = replace(record, output=output, answer=fake, correct=False, error=None)
+                fake_record = replace(record, output=output, answer=fake, correct=False, score=0.0, error=None)
                 return PseudoError(record=fake_record, original_answer=record.answer, original_output=record.output,
                                    kind=kind, output_mode=used)
     return None

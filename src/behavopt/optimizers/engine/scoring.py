@@ -7,6 +7,7 @@ import asyncio
 from typing import Callable, Iterable
 
 from behavopt.eval.evaluator import EvalRecord, Evaluator
+from behavopt.eval.stats import mean_score
 from behavopt.optimizers.candidate import Candidate
 from behavopt.tasks.types import Example
 
@@ -29,7 +30,7 @@ class CandidateScorer:
 
     def accuracy(self, candidate_id: str, examples: list[Example]) -> float:
         recs = self.records(candidate_id, examples)
-        return sum(r.correct for r in recs) / len(recs) if recs else 0.0
+        return mean_score([r.score for r in recs])
 
     async def score(self, candidates: list[Candidate], examples: list[Example]) -> None:
         """Score every candidate on every example it has not been scored on yet."""

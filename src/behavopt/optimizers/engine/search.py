@@ -19,6 +19,7 @@ from behavopt.lm.errors import LMError
 from behavopt.lm.types import UsageByRole
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
+from behavopt.optimizers.engine.cost import FREE, Cost, CostModel, RoleCalls
 from behavopt.optimizers.engine.scoring import CandidateScorer
 from behavopt.optimizers.engine.state import SearchState, StepRecord
 from behavopt.optimizers.engine.stop import Progress, StopCondition
@@ -40,11 +41,11 @@ class SearchStrategy(Protocol):
         """The steps a full run takes (the search's `steps` setting, for every strategy)."""
         ...
 
-    def initial_calls(self, engine: "SearchEngine") -> int:
+    def initial_calls(self, engine: "SearchEngine") -> RoleCalls:
         """Estimated LM calls of step 0 (for the estimate shown before a run)."""
         ...
 
-    def step_calls(self, engine: "SearchEngine") -> int:
+    def step_calls(self, engine: "SearchEngine") -> RoleCalls:
         """Estimated LM calls of one step (for budgets and the estimate shown before a run)."""
         ...
 
@@ -71,6 +72,8 @@ class SearchEngine:
     started: float = field(default_factory=time.monotonic)
     # Totals for displays: steps_total, estimated_calls, max_calls, max_tokens.
     plan: dict[str, Any] = field(default_factory=dict)
+    # What calls cost (tokens, USD, seconds), for the budgets checked ahead of each step.
+    costs: CostModel = field(default_factory=lambda: CostModel(FREE, FREE, {}))
 
     def __post_init__(self) -> None:
         self.evaluator = Evaluator(self.task, self.target,
@@ -104,9 +107,15 @@ class SearchEngine:
         self.rundir.write_event(event)
 
     # ---- stop conditions ---------------------------------------------------------------------------------------
+    def final_test_calls(self) -> RoleCalls:
+        """The final evaluation: the initial and the best candidate on every test example."""
+        return RoleCalls(target=2 * len(self.splits.test))
+
     def should_stop(self, strategy: SearchStrategy) -> str | None:
         usage = self.total_usage()
-        return self.stop(Progress(self.state.step, usage.calls, usage.tokens, strategy.step_calls(self),
+        reserve = self.costs.cost(self.final_test_calls(), usage) if self.settings.budget.count_test else Cost()
+        return self.stop(Progress(self.state.step, self.costs.used(usage, self.wall_s()),
+                                  self.costs.cost(strategy.step_calls(self), usage), reserve,
                                   self.state.best_dev_curve()))
 
     def report(self, **extra: Any) -> None:
@@ -160,7 +169,7 @@ class SearchEngine:
         return admitted
 
     def _task_instruction(self) -> Candidate:
-        return self._admit([Proposal(self.task.instruction, None, "task")], 0)[0]
+        return self._admit([Proposal(self.task.instruction, None, "task", style=self.task.initial_style)], 0)[0]
 
     async def initial_candidates(self) -> list[Candidate]:
         """The task instruction and the method's initial candidates besides it."""

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
+
+from behavopt.optimizers.engine.cost import UNITS, Cost, Measure
 
 
 @dataclass(frozen=True)
 class Progress:
     step: int
-    calls: int  # LM calls so far (target and optimizer, cache hits excluded)
-    tokens: int
-    next_step_calls: int  # estimate for the next step
+    used: Cost  # so far: LM calls and tokens (cache hits excluded), USD, wall seconds
+    next_step: Cost  # the next step's estimate
+    reserve: Cost = Cost()  # kept back for the final test evaluation, where the budget counts it
     best_dev: tuple[float, ...] = ()  # best full-dev score so far after each finished step 0..step
+
+    @property
+    def calls(self) -> int:
+        return self.used.calls
+
+    @property
+    def tokens(self) -> int:
+        return self.used.tokens
 
 
 class StopCondition(Protocol):
@@ -28,25 +38,44 @@ class StopFile:
         return f"stop file {self.path} found" if self.path.exists() else None
 
 
+def _shown(measure: Measure, value: float) -> str:
+    return f"{value:.4f}" if measure == "usd" else f"{value:.0f}s" if measure == "seconds" else f"{value:.0f}"
+
+
 @dataclass(frozen=True)
-class MaxCalls:
-    limit: int
+class CostLimit:
+    """A budget in one measure, checked ahead: a step that would pass it (with the final test's share kept back,
+    where the budget counts the test) is not started."""
+
+    limit: float
+    measure: ClassVar[Measure]
 
     def __call__(self, progress: Progress) -> str | None:
-        if progress.calls >= self.limit:
-            return f"call budget reached ({progress.calls} >= {self.limit})"
-        if progress.calls + progress.next_step_calls > self.limit:
-            return (f"call budget would be passed by the next step ({progress.calls} + ~{progress.next_step_calls} "
-                    f"> {self.limit})")
+        m, unit = self.measure, UNITS[self.measure]
+        used, ahead, reserve = progress.used.of(m), progress.next_step.of(m), progress.reserve.of(m)
+        if used >= self.limit:
+            return f"{unit} budget reached ({_shown(m, used)} >= {_shown(m, self.limit)})"
+        if used + ahead + reserve > self.limit:
+            kept = f" + ~{_shown(m, reserve)} for the final test" if reserve else ""
+            return (f"{unit} budget would be passed by the next step ({_shown(m, used)} + ~{_shown(m, ahead)}{kept} "
+                    f"> {_shown(m, self.limit)})")
         return None
 
 
-@dataclass(frozen=True)
-class MaxTokens:
-    limit: int
+class MaxCalls(CostLimit):
+    measure = "calls"
 
-    def __call__(self, progress: Progress) -> str | None:
-        return f"token budget reached ({progress.tokens} >= {self.limit})" if progress.tokens >= self.limit else None
+
+class MaxTokens(CostLimit):
+    measure = "tokens"
+
+
+class MaxUSD(CostLimit):
+    measure = "usd"
+
+
+class MaxSeconds(CostLimit):
+    measure = "seconds"
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ _FAILING = re.compile(r"failing\s+step\s*[:\-]?\s*(?:step\s*)?(\d+)", re.I)
 _REASON = re.compile(r"reason\s*[:\-]\s*(.+)", re.I)
 
 
+def shown_answer(record: EvalRecord) -> str:
+    """The target's answer as the localizing prompt shows it, with the user's metric's feedback when it gave any."""
+    answer = record.answer or "(no answer found)"
+    return f"{answer}\n(Feedback on this output: {record.feedback.strip()})" if record.feedback else answer
+
+
 class ABO:
     name = "abo"
     search = "beam"
@@ -118,7 +124,7 @@ class ABO:
         reply = await ctx.ask("localize", render("abo_localize", instruction=ctx.task.instruction, input=record.input,
                                                  step_table=step_table(steps, record.output or ""),
                                                  answer=record.target,
-                                                 model_answer=record.answer or "(no answer found)"),
+                                                 model_answer=shown_answer(record)),
                               parent=parent.id)
         m = _FAILING.search(reply)
         step = int(m.group(1)) if m and 1 <= int(m.group(1)) <= len(steps) else None

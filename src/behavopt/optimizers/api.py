@@ -1,0 +1,202 @@
+"""`behavopt.optimize`: a better prompt for your model, from your prompt, your examples and your metric.
+
+The same path serves the CLI (`behavopt optimize --prompt-file ... --train ...`) and the built-in tasks by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from behavopt.core.errors import ConfigError
+from behavopt.eval.prompts import INPUT_SLOT, Prompt
+from behavopt.lm.cache import ResponseCache
+from behavopt.optimizers.config import RunConfig
+from behavopt.optimizers.engine.cost import Price
+from behavopt.optimizers.result import OptimizationResult
+from behavopt.optimizers.run import RunSpec, response_cache, run_optimization
+from behavopt.optimizers.settings import preset as settings_preset
+from behavopt.tasks import load_task
+from behavopt.tasks.data import Data, Fields, digest, task_from_data
+from behavopt.tasks.metric import UserMetric
+from behavopt.tasks.types import Task
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits on a run, each checked before a step: a step that would pass one is not started.
+
+    calls, tokens  LM calls and tokens (cache hits are free)
+    usd            US dollars, from `prices` (local models cost 0)
+    seconds        wall time
+    count_test     the limits keep back what the final test evaluation costs (False: it runs outside them)
+    patience       stop when the best dev score has not risen for this many steps
+    target_score   stop once the best dev score reaches this
+    """
+
+    calls: int | None = None
+    tokens: int | None = None
+    usd: float | None = None
+    seconds: float | None = None
+    count_test: bool = True
+    patience: int | None = None
+    target_score: float | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """As settings by flat name (max_calls, ...), leaving out the limits not set."""
+        named = {"max_calls": self.calls, "max_tokens": self.tokens, "max_usd": self.usd,
+                 "max_seconds": self.seconds, "patience": self.patience, "target_score": self.target_score}
+        return {**{k: v for k, v in named.items() if v is not None}, "count_test": self.count_test}
+
+
+def starting_point(prompt: str | Prompt) -> tuple[str, str]:
+    """(instruction, style) of a starting prompt: a plain instruction goes before the input in the user turn; a
+    prompt file whose user turn is only `{input}` keeps its system message as the instruction."""
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            raise ConfigError("the starting prompt is empty: give the instruction the target should follow")
+        return prompt, "instruction"
+    if prompt.turns:
+        raise ConfigError("the starting prompt has demonstration turns: start from its instruction alone (ABO writes "
+                          "and checks its own demonstration)")
+    head, _, tail = prompt.user.partition(INPUT_SLOT)
+    head, tail = head.replace("{{", "{").replace("}}", "}"), tail.replace("{{", "{").replace("}}", "}")
+    if tail.strip():
+        raise ConfigError(f"the starting prompt has text after {{input}} ({tail.strip()[:40]!r}): the methods rewrite "
+                          "the instruction before the input; move that text before {input}")
+    if prompt.system is not None:
+        if head.strip():
+            raise ConfigError("the starting prompt has both a system message and text before {input}: put the "
+                              "instruction in one of them")
+        return prompt.system, "system"
+    return head.strip(), "instruction"
+
+
+def load_prompt_file(path: str | Path) -> Prompt:
+    """A prompt file: a saved behavopt.Prompt (.json), or any other file as a plain instruction."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() == ".json":
+        return Prompt.load(path)
+    try:
+        return Prompt.from_instruction(path.read_text(encoding="utf-8").strip())
+    except FileNotFoundError:
+        raise ConfigError(f"prompt file {path} not found: check the path") from None
+
+
+def load_metric(spec: str) -> UserMetric:
+    """`module:function` (a module importable from the current folder) or `path/to/file.py:function`."""
+    where, sep, name = spec.rpartition(":")
+    if not sep or not where or not name.isidentifier():
+        raise ConfigError(f"metric '{spec}' is not module:function: write e.g. my_metrics:exact or metrics.py:exact")
+    try:
+        if where.endswith(".py"):
+            file = Path(where).expanduser()
+            loader = importlib.util.spec_from_file_location(file.stem, file)
+            if loader is None or loader.loader is None or not file.is_file():
+                raise ConfigError(f"metric file {file} not found: check the path")
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+        else:
+            if "" not in sys.path and str(Path.cwd()) not in sys.path:
+                sys.path.insert(0, str(Path.cwd()))
+            module = importlib.import_module(where)
+    except ConfigError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure importing the user's code is theirs to fix
+        raise ConfigError(f"cannot import the metric's module {where}: {type(err).__name__}: {err}") from None
+    metric = getattr(module, name, None)
+    if not callable(metric):
+        raise ConfigError(f"{where} has no function {name}: name a function (example, output) -> score")
+    return metric
+
+
+def metric_name(metric: Callable[..., Any]) -> str:
+    return f"{getattr(metric, '__module__', '?')}:{getattr(metric, '__qualname__', type(metric).__name__)}"
+
+
+def user_task(*, task: str | None, prompt: str | Prompt | None, train: Data | None, dev: Data | None,
+              test: Data | None, metric: UserMetric | None, fields: Fields, name: str,
+              data_dir: str | Path | None) -> tuple[Task | None, str, str | None]:
+    """(the task to run, its name for config.json, the data's fingerprint). A named task keeps its own data (and its
+    own instruction unless a prompt is given); otherwise the examples are the user's."""
+    if task is not None:
+        if train is not None or dev is not None or test is not None or metric is not None:
+            raise ConfigError(f"task '{task}' brings its own data and metric: pass either a task or train/dev/test "
+                              "examples (with a metric)")
+        if prompt is None:
+            return None, task, None
+        loaded = load_task(task, data_dir=data_dir)
+        instruction, style = starting_point(prompt)
+        return replace(loaded, instruction=instruction, initial_style=style), task, None
+    if train is None:
+        raise ConfigError("no examples: pass train= (a list of dicts, a DataFrame, a Dataset or a JSONL/CSV path) or "
+                          "a built-in task=")
+    if prompt is None:
+        raise ConfigError("no starting prompt: pass prompt= (an instruction, or a behavopt.Prompt)")
+    instruction, style = starting_point(prompt)
+    made = task_from_data(instruction, train, dev, test, metric=metric, fields=fields, name=name)
+    made.initial_style = style
+    return made, name, digest(made.examples)
+
+
+def parse_prices(prices: Mapping[str, str | tuple[float, float] | Price] | None) -> dict[str, Price]:
+    out: dict[str, Price] = {}
+    for model, price in (prices or {}).items():
+        if isinstance(price, Price):
+            out[model] = price
+        elif isinstance(price, str):
+            out[model] = Price.parse(price)
+        else:
+            out[model] = Price.parse(f"{price[0]}/{price[1]}")
+    return out
+
+
+def optimize(prompt: str | Prompt | None = None, train: Data | None = None, dev: Data | None = None,
+             test: Data | None = None, *, metric: UserMetric | None = None, target: str, optimizer: str,
+             method: str = "abo", budget: Budget | None = None,
+             prices: Mapping[str, str | tuple[float, float] | Price] | None = None,
+             input_field: str | None = None, answer_field: str | None = None, id_field: str | None = None,
+             task: str | None = None, name: str = "custom", out: str | Path | None = None, resume: bool = False,
+             preset: str = "default", cache: bool | str | Path | ResponseCache = True, threads: int | None = None,
+             base_url: str | None = None, api_key: str | None = None, data_dir: str | Path | None = None,
+             verbose: bool = True, on_update: Callable[[dict[str, Any]], None] | None = None,
+             **settings: Any) -> OptimizationResult:
+    """Optimize `prompt` for the `target` model on your examples, scored by your metric; returns the run's result,
+    whose `best_prompt` (a behavopt.Prompt) gives ready-to-send messages and saves to a file that travels.
+
+    prompt     the instruction to start from, or a behavopt.Prompt (system message or user template with {input})
+    train      examples: a list of dicts or behavopt.Example, a pandas DataFrame, a Hugging Face Dataset, or the
+               path of a JSONL/JSON/CSV/TSV file. dev and test likewise; when absent they are drawn from train with
+               the seed (the sizes are printed)
+    metric     (example, output) -> bool | float in [0, 1] | behavopt.Score(value, feedback). It gets the target's
+               whole output and the example (its fields in `example.fields`); feedback is shown to the reflection
+               methods' optimizer. Without one, answers are extracted and matched exactly (numbers as numbers).
+               A metric that raises grades that example 0 and records the error; the run goes on
+    target, optimizer  model specs: "local:qwen2.5-coder-0.5b", "openai:MODEL?base_url=http://host/v1", ...
+    method     abo, apo, apo-sum, ape, opro or promptagent
+    budget     behavopt.Budget(calls=, tokens=, usd=, seconds=, count_test=, patience=, target_score=)
+    prices     USD per million tokens by model spec: {"openai:gpt-x": "0.15/0.6"}; local models cost 0
+    input_field, answer_field, id_field  the row fields to read (defaults: input/question/text/prompt/query,
+               answer/target/label/output, and row numbers as ids)
+    task       a built-in task by name instead of examples ("demo:object-counting", "bbh:navigate", a .yaml file)
+    out        the run directory (config, events, checkpoints, result.json, best_prompt.json); resume=True continues
+               it. `settings` override the preset's by flat name: steps, beam, expand, train_size, seed, ...
+    """
+    notice = (lambda m: print(m, file=sys.stderr)) if verbose else None
+    fields = Fields(input=input_field, answer=answer_field, id=id_field)
+    made, task_name, data = user_task(task=task, prompt=prompt, train=train, dev=dev, test=test, metric=metric,
+                                      fields=fields, name=name, data_dir=data_dir)
+    overrides = {**(budget.settings() if budget else {}), **settings}
+    config = RunConfig(task=task_name, method=method, target=target, optimizer=optimizer,
+                       settings=settings_preset(preset).with_overrides(**overrides), base_url=base_url,
+                       prices=parse_prices(prices), data=data, metric=metric_name(metric) if metric else None)
+    spec = RunSpec(config=config, out=Path(out) if out else None, resume=resume,
+                   data_dir=Path(data_dir) if data_dir else None, cache=response_cache(cache), threads=threads,
+                   api_key=api_key, on_update=on_update, on_notice=notice, task=made)
+    return asyncio.run(run_optimization(spec))

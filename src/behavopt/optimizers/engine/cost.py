@@ -1,0 +1,143 @@
+"""What a run costs, in the four measures its budgets are set in: LM calls, tokens, USD and seconds.
+
+A step's cost is estimated from its call count per role (the strategy's) times what one call of that role costs:
+measured on this run's own calls once there are some, else on a short probe (whose recorded latencies the cache
+keeps, so a replayed probe still measures the model). USD come from the user's prices per million tokens; a local
+model costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal
+
+from behavopt.core.errors import ConfigError
+from behavopt.lm.types import Completion, Usage, UsageByRole
+
+Measure = Literal["calls", "tokens", "usd", "seconds"]
+UNITS: dict[str, str] = {"calls": "call", "tokens": "token", "usd": "USD", "seconds": "time"}
+
+
+@dataclass(frozen=True)
+class Cost:
+    calls: int = 0
+    tokens: int = 0
+    usd: float = 0.0
+    seconds: float = 0.0
+
+    def __add__(self, other: "Cost") -> "Cost":
+        return Cost(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(Cost)})
+
+    def of(self, measure: Measure) -> float:
+        return getattr(self, measure)
+
+    def rounded(self) -> "Cost":
+        return Cost(self.calls, self.tokens, round(self.usd, 6), round(self.seconds, 1))
+
+
+@dataclass(frozen=True)
+class RoleCalls:
+    """LM calls by role, as a strategy estimates them for a step."""
+
+    target: int = 0
+    optimizer: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.target + self.optimizer
+
+    def __add__(self, other: "RoleCalls") -> "RoleCalls":
+        return RoleCalls(self.target + other.target, self.optimizer + other.optimizer)
+
+    def times(self, n: int) -> "RoleCalls":
+        return RoleCalls(self.target * n, self.optimizer * n)
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million prompt (input) and completion (output) tokens."""
+
+    input_per_m: float
+    output_per_m: float
+
+    @staticmethod
+    def parse(text: str) -> "Price":
+        """'IN/OUT', e.g. '0.15/0.6'."""
+        head, sep, tail = text.partition("/")
+        try:
+            price = Price(float(head), float(tail)) if sep else None
+        except ValueError:
+            price = None
+        if price is None or price.input_per_m < 0 or price.output_per_m < 0:
+            raise ConfigError(f"price '{text}' is not IN/OUT in USD per million tokens: write e.g. 0.15/0.6")
+        return price
+
+    def usd(self, prompt_tokens: float, completion_tokens: float) -> float:
+        return (prompt_tokens * self.input_per_m + completion_tokens * self.output_per_m) / 1e6
+
+
+FREE = Price(0.0, 0.0)
+
+
+def price_for(model: str, prices: dict[str, Price]) -> Price | None:
+    """The model's price: the user's, else nothing for a local model; None when a remote model has no price."""
+    if model in prices:
+        return prices[model]
+    return FREE if model.startswith("local:") else None
+
+
+@dataclass(frozen=True)
+class CallRate:
+    """What one call of a role costs on average."""
+
+    prompt_tokens: float
+    completion_tokens: float
+    seconds: float
+
+    @staticmethod
+    def of_usage(usage: Usage) -> "CallRate | None":
+        if usage.calls == 0:
+            return None
+        return CallRate(usage.prompt_tokens / usage.calls, usage.completion_tokens / usage.calls,
+                        usage.seconds / usage.calls)
+
+    @staticmethod
+    def of_completions(completions: list[Completion]) -> "CallRate | None":
+        """From probe completions, cached or not (the cache keeps each completion's tokens and latency)."""
+        if not completions:
+            return None
+        n = len(completions)
+        return CallRate(sum(c.prompt_tokens for c in completions) / n, sum(c.completion_tokens for c in completions) / n,
+                        sum(c.latency_s for c in completions) / n)
+
+
+@dataclass
+class CostModel:
+    """Turns call counts into costs. `probe` holds the rates measured before the run, by role; once a role has made
+    calls in this run, its measured rate replaces the probe's."""
+
+    target_price: Price | None
+    optimizer_price: Price | None
+    probe: dict[str, CallRate]
+
+    def rate(self, role: str, usage: UsageByRole | None) -> CallRate | None:
+        measured = CallRate.of_usage(usage.for_role(role)) if usage is not None else None  # type: ignore[arg-type]
+        return measured or self.probe.get(role)
+
+    def cost(self, calls: RoleCalls, usage: UsageByRole | None = None) -> Cost:
+        total = Cost(calls=calls.total)
+        for role, n, price in (("target", calls.target, self.target_price),
+                               ("optimizer", calls.optimizer, self.optimizer_price)):
+            rate = self.rate(role, usage)
+            if rate is None or n == 0:
+                continue
+            total += Cost(tokens=round(n * (rate.prompt_tokens + rate.completion_tokens)),
+                          usd=price.usd(n * rate.prompt_tokens, n * rate.completion_tokens) if price else 0.0,
+                          seconds=n * rate.seconds)
+        return total
+
+    def used(self, usage: UsageByRole, wall_s: float) -> Cost:
+        usd = sum((price.usd(u.prompt_tokens, u.completion_tokens)
+                  for u, price in ((usage.target, self.target_price), (usage.optimizer, self.optimizer_price)) if price),
+                  0.0)
+        return Cost(calls=usage.calls, tokens=usage.tokens, usd=usd, seconds=wall_s)
