@@ -85,8 +85,11 @@ def test_missing_dev_and_test_are_drawn_from_train_with_the_seed():
     assert [e.id for e in given_dev.dev] == ["dev-0001"] and len(given_dev.test) == 15 and len(given_dev.train) == 15
     whole = task_from_data("Add.", ROWS[:10], dev=dev, test=dev * 3).split(train_size := 4, seed=1)
     assert len(whole.train) == train_size and len(whole.test) == 3
-    with pytest.raises(TaskError, match="cannot give a test split of 40"):
-        task_from_data("Add.", ROWS, dev=dev).split(test=40)
+    assert len(task_from_data("Add.", ROWS, dev=dev).split(test=40).test) == 15  # sizes are upper bounds here
+    few = task_from_data("Add.", ROWS[:20]).split(50, 50, 100, seed=0)
+    assert (len(few.train), len(few.dev), len(few.test)) == (8, 6, 6)
+    with pytest.raises(TaskError, match="the 1 train examples are too few to draw a test split from"):
+        task_from_data("Add.", ROWS[:1], dev=dev).split()
 
 
 def test_the_digest_changes_with_the_data():

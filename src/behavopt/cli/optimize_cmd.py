@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 from rich.live import Live
@@ -13,11 +14,14 @@ from rich.text import Text
 
 from behavopt.cli.common import err_console, user_errors
 from behavopt.cli.options import Connection, with_shared_options
+from behavopt.core.errors import ConfigError
+from behavopt.optimizers.api import load_metric, load_prompt_file, run_spec
+from behavopt.optimizers.estimate import compared
+from behavopt.optimizers.engine.cost import Price
 from behavopt.optimizers.methods import method_names
-from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.result import OptimizationResult
-from behavopt.optimizers.run import RunSpec, run_optimization
-from behavopt.optimizers.settings import preset as settings_preset
+from behavopt.optimizers.run import run_optimization
+from behavopt.tasks.data import Fields
 
 
 def _fmt_s(seconds: float) -> str:
@@ -47,7 +51,23 @@ class LiveStatus:
 
 @with_shared_options()
 def optimize_command(
-    task: str = typer.Option(..., "--task", "-t", help="task spec, as for `behavopt eval`"),
+    task: Optional[str] = typer.Option(None, "--task", "-t", help="a built-in task spec, as for `behavopt eval` "
+                                       "(or your own data: --train with --prompt-file)"),
+    prompt_file: Optional[Path] = typer.Option(None, "--prompt-file", help="the prompt to start from: a prompt .json "
+                                               "(behavopt.Prompt) or a text file holding the instruction"),
+    train: Optional[Path] = typer.Option(None, "--train", help="your train examples (.jsonl, .json, .csv, .tsv); "
+                                         "dev and test are drawn from it when not given"),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="your dev examples (candidates are chosen on these)"),
+    test: Optional[Path] = typer.Option(None, "--test", help="your test examples (scored once at the end)"),
+    input_field: Optional[str] = typer.Option(None, "--input-field", help="the field holding the input (default: "
+                                              "input, question, text, prompt or query)"),
+    answer_field: Optional[str] = typer.Option(None, "--answer-field", help="the field holding the answer "
+                                               "(default: answer, target, label or output)"),
+    metric: Optional[str] = typer.Option(None, "--metric", help="your metric, module:function or file.py:function: "
+                                         "(example, output) -> bool | float | behavopt.Score"),
+    name: str = typer.Option("custom", "--name", help="your task's name (in config.json and the prompt file)"),
+    price: list[str] = typer.Option([], "--price", help="MODEL=IN/OUT: USD per million input/output tokens, for "
+                                    "estimates and --max-usd (local models cost 0); repeat for each model"),
     method: str = typer.Option("apo", "--method", "-M", help=f"one of {', '.join(method_names())}"),
     target: str = typer.Option("local:qwen2.5-coder-0.5b", "--target", help="the model whose prompt is optimized"),
     optimizer: str = typer.Option("local:qwen2.5-coder-1.5b", "--optimizer", help="the model that proposes prompts"),
@@ -62,16 +82,32 @@ def optimize_command(
     run_optimize(**locals())
 
 
+def parse_price_options(options: list[str]) -> dict[str, Price]:
+    prices = {}
+    for option in options:
+        model, sep, value = option.rpartition("=")
+        if not sep or not model:
+            raise ConfigError(f"--price {option} is not MODEL=IN/OUT: write e.g. --price openai:gpt-x=0.15/0.6")
+        prices[model] = Price.parse(value)
+    return prices
+
+
 @user_errors
-def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Path, resume: bool, preset: str,
+def run_optimize(*, task: str | None, prompt_file: Path | None, train: Path | None, dev: Path | None,
+                 test: Path | None, input_field: str | None, answer_field: str | None, metric: str | None, name: str,
+                 price: list[str], method: str, target: str, optimizer: str, out: Path, resume: bool, preset: str,
                  as_json: bool, connection: Connection, overrides: dict[str, Any] | None) -> None:
-    settings = settings_preset(preset).with_overrides(**(overrides or {}))
+    if task is None and train is None:
+        raise ConfigError("no task: pass --task SPEC for a built-in task, or --train FILE with --prompt-file for your "
+                          "own")
+    spec = run_spec(prompt=load_prompt_file(prompt_file) if prompt_file else None, train=train, dev=dev, test=test,
+                    metric=load_metric(metric) if metric else None, task=task, name=name,
+                    fields=Fields(input=input_field, answer=answer_field), method=method, target=target,
+                    optimizer=optimizer, preset=preset, settings=overrides or {}, prices=parse_price_options(price),
+                    base_url=connection.base_url, data_dir=connection.data_dir)
     with Live(Text("starting..."), console=err_console, transient=True, refresh_per_second=2) as live:
-        config = RunConfig(task=task, method=method, target=target, optimizer=optimizer, settings=settings,
-                           base_url=connection.base_url)
-        spec = RunSpec(config=config, out=out, resume=resume, data_dir=connection.data_dir,
-                       cache=connection.response_cache(), threads=connection.threads, api_key=connection.api_key,
-                       on_update=LiveStatus(live),
+        spec = replace(spec, out=out, resume=resume, cache=connection.response_cache(), threads=connection.threads,
+                       api_key=connection.api_key, on_update=LiveStatus(live),
                        on_notice=lambda m: live.console.print(f"[yellow]{m}[/]", highlight=False))
         result = asyncio.run(run_optimization(spec))
     if as_json:
@@ -81,6 +117,8 @@ def run_optimize(*, task: str, method: str, target: str, optimizer: str, out: Pa
     i_lo, i_hi = result.initial_test_ci95
     b_lo, b_hi = result.best_test_ci95
     print(f"{result.method} on {result.task}, target {result.target}, optimizer {result.optimizer}")
+    if result.estimate and result.spent:
+        print(f"  estimate / actual: {compared(result.estimate, result.spent, bool(result.spent.usd))}")
     print(f"  initial prompt: dev {result.initial_dev_score:.3f}  test {result.initial_test_score:.3f} "
           f"[{i_lo:.2f}, {i_hi:.2f}]")
     print(f"  best prompt ({result.best_candidate}): dev {result.best_dev_score:.3f}  test "

@@ -38,6 +38,9 @@ class EvalRecord:
     # feedback, which the reflection methods show the optimizer.
     score: float | None = None
     feedback: str | None = None
+    # The call's tokens as the model counted them (a cached call keeps the counts of the call that made it).
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     def __post_init__(self) -> None:
         if self.score is None:
@@ -115,7 +118,8 @@ class Evaluator:
         elif error is None and completion.finish_reason == "length" and not grade.correct:
             error = "output cut at max_tokens"
         return EvalRecord(example.id, example.input, completion.text, grade.answer, example.target, grade.correct,
-                          error, completion.latency_s, completion.cached, score=grade.score, feedback=grade.feedback)
+                          error, completion.latency_s, completion.cached, score=grade.score, feedback=grade.feedback,
+                          prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens)
 
     async def evaluate(self, candidate: PromptCandidate, examples: list[Example], *, split: str = "",
                        on_record: Callable[[EvalRecord], None] | None = None) -> EvalResult:

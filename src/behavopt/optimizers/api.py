@@ -159,7 +159,7 @@ def parse_prices(prices: Mapping[str, str | tuple[float, float] | Price] | None)
 
 def optimize(prompt: str | Prompt | None = None, train: Data | None = None, dev: Data | None = None,
              test: Data | None = None, *, metric: UserMetric | None = None, target: str, optimizer: str,
-             method: str = "abo", budget: Budget | None = None,
+             method: str = "apo", budget: Budget | None = None,
              prices: Mapping[str, str | tuple[float, float] | Price] | None = None,
              input_field: str | None = None, answer_field: str | None = None, id_field: str | None = None,
              task: str | None = None, name: str = "custom", out: str | Path | None = None, resume: bool = False,
@@ -188,15 +188,24 @@ def optimize(prompt: str | Prompt | None = None, train: Data | None = None, dev:
     out        the run directory (config, events, checkpoints, result.json, best_prompt.json); resume=True continues
                it. `settings` override the preset's by flat name: steps, beam, expand, train_size, seed, ...
     """
-    notice = (lambda m: print(m, file=sys.stderr)) if verbose else None
-    fields = Fields(input=input_field, answer=answer_field, id=id_field)
+    spec = run_spec(prompt=prompt, train=train, dev=dev, test=test, metric=metric, task=task, name=name,
+                    fields=Fields(input=input_field, answer=answer_field, id=id_field), method=method, target=target,
+                    optimizer=optimizer, preset=preset, settings={**(budget.settings() if budget else {}), **settings},
+                    prices=parse_prices(prices), base_url=base_url, data_dir=data_dir)
+    spec = replace(spec, out=Path(out) if out else None, resume=resume, cache=response_cache(cache), threads=threads,
+                   api_key=api_key, on_update=on_update, on_notice=(lambda m: print(m, file=sys.stderr)) if verbose
+                   else None)
+    return asyncio.run(run_optimization(spec))
+
+
+def run_spec(*, prompt: str | Prompt | None, train: Data | None, dev: Data | None, test: Data | None,
+             metric: UserMetric | None, task: str | None, name: str, fields: Fields, method: str, target: str,
+             optimizer: str, preset: str, settings: dict[str, Any], prices: dict[str, Price],
+             base_url: str | None, data_dir: str | Path | None) -> RunSpec:
+    """The run `optimize` and `behavopt optimize` make: its task (the user's or a named one) and its config."""
     made, task_name, data = user_task(task=task, prompt=prompt, train=train, dev=dev, test=test, metric=metric,
                                       fields=fields, name=name, data_dir=data_dir)
-    overrides = {**(budget.settings() if budget else {}), **settings}
     config = RunConfig(task=task_name, method=method, target=target, optimizer=optimizer,
-                       settings=settings_preset(preset).with_overrides(**overrides), base_url=base_url,
-                       prices=parse_prices(prices), data=data, metric=metric_name(metric) if metric else None)
-    spec = RunSpec(config=config, out=Path(out) if out else None, resume=resume,
-                   data_dir=Path(data_dir) if data_dir else None, cache=response_cache(cache), threads=threads,
-                   api_key=api_key, on_update=on_update, on_notice=notice, task=made)
-    return asyncio.run(run_optimization(spec))
+                       settings=settings_preset(preset).with_overrides(**settings), base_url=base_url, prices=prices,
+                       data=data, metric=metric_name(metric) if metric else None)
+    return RunSpec(config=config, data_dir=Path(data_dir) if data_dir else None, task=made)

@@ -15,9 +15,9 @@ from behavopt.optimizers.candidate import INITIAL_ID, Candidate
 from behavopt.optimizers.engine.cost import CallRate, Cost, RoleCalls
 from behavopt.optimizers.engine.search import SearchEngine, SearchStrategy
 from behavopt.optimizers.methods.common import render
+from behavopt.tasks.types import Example
 
 PROBE_EXAMPLES = 3
-CHARS_PER_TOKEN = 4  # for text not yet sent: about 4 characters a token in English
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,24 @@ def initial_candidate(engine: SearchEngine) -> Candidate:
                      style=engine.task.initial_style)
 
 
+def prompt_chars(candidate: Candidate, examples: list[Example]) -> float:
+    return sum(sum(len(m.content) for m in candidate.render(e)) for e in examples) / len(examples)
+
+
 async def target_rate(engine: SearchEngine) -> CallRate | None:
-    """Seconds and output length from the probe examples; prompt length from every dev and train input."""
+    """Seconds and tokens measured on the probe examples; the prompt tokens scaled to every dev and train input's
+    length (the chat template's own tokens included, as the model counted them)."""
     seed = initial_candidate(engine)
     probe = engine.splits.dev[:PROBE_EXAMPLES]
     await engine.scorer.score([seed], probe)
     records = [r for r in engine.scorer.records(seed.id, probe) if r.output is not None]
     if not records:
         return None
-    shown = engine.splits.dev + engine.splits.train
-    prompt_chars = sum(sum(len(m.content) for m in seed.render(e)) for e in shown) / len(shown)
-    output_chars = sum(len(r.output or "") for r in records) / len(records)
-    return CallRate(prompt_chars / CHARS_PER_TOKEN, output_chars / CHARS_PER_TOKEN,
-                    sum(r.latency_s for r in records) / len(records))
+    n = len(records)
+    probed = [e for e in probe if e.id in {r.id for r in records}]
+    scale = prompt_chars(seed, engine.splits.dev + engine.splits.train) / prompt_chars(seed, probed)
+    return CallRate(scale * sum(r.prompt_tokens for r in records) / n, sum(r.completion_tokens for r in records) / n,
+                    sum(r.latency_s for r in records) / n)
 
 
 async def optimizer_rate(engine: SearchEngine, target: CallRate | None) -> CallRate | None:

@@ -91,20 +91,18 @@ class Task:
         return self._split_pool(self.examples, train, dev, test, seed)
 
     def _split_given(self, train: int | None, dev: int | None, test: int | None, seed: int) -> Splits:
+        """The user's own data: a given split is used whole; a missing one is drawn from train. The sizes are upper
+        bounds here: when train holds fewer examples than they ask, the splits drawn from it share it evenly."""
         given = self.given or {}
-        if "dev" not in given and "test" not in given:
-            return self._split_pool(given["train"], train, dev, test, seed)
         pool = self._shuffled(given["train"], seed)
-        carved: dict[str, list[Example]] = {}
-        for name, size in (("dev", dev), ("test", test)):
-            if name in given:
-                carved[name] = given[name]
-                continue
-            # Only one split is missing: it takes half of the train examples unless its size is set.
-            n = len(pool) // 2 if size is None else size
-            if n > len(pool) - 1:
-                raise TaskError(f"the {len(given['train'])} train examples cannot give a {name} split of {n} and "
-                                f"keep one to learn from: pass {name} examples or lower --{name}-size")
+        missing = [(name, size) for name, size in (("dev", dev), ("test", test)) if name not in given]
+        share = len(pool) // (len(missing) + 1)
+        carved: dict[str, list[Example]] = {name: given[name] for name in ("dev", "test") if name in given}
+        for name, size in missing:
+            n = share if size is None else min(size, share)
+            if n < 1:
+                raise TaskError(f"the {len(given['train'])} train examples are too few to draw a {name} split from "
+                                f"and keep some to learn from: give more examples, or pass {name} examples")
             carved[name], pool = pool[:n], pool[n:]
         return Splits(train=pool if train is None else pool[:train], dev=carved["dev"], test=carved["test"])
 

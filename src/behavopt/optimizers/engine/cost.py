@@ -31,6 +31,13 @@ class Cost:
     def of(self, measure: Measure) -> float:
         return getattr(self, measure)
 
+    def __sub__(self, other: "Cost") -> "Cost":
+        return Cost(**{f.name: getattr(self, f.name) - getattr(other, f.name) for f in fields(Cost)})
+
+    def at_least(self, other: "Cost") -> "Cost":
+        """Each measure the larger of the two."""
+        return Cost(**{f.name: max(getattr(self, f.name), getattr(other, f.name)) for f in fields(Cost)})
+
     def rounded(self) -> "Cost":
         return Cost(self.calls, self.tokens, round(self.usd, 6), round(self.seconds, 1))
 

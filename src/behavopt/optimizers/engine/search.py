@@ -82,6 +82,8 @@ class SearchEngine:
         self._split_of = {e.id: name for name in ("train", "dev", "test") for e in self.splits.get(name)}
         self.scorer = CandidateScorer(self.evaluator, on_scored=self._save_records)
         self._batches_logged: set[int] = set()
+        self._used_at_step_end: Cost | None = None
+        self._dearest_step = Cost()
 
     # ---- persistence -------------------------------------------------------------------------------------------
     def _save_records(self, candidate_id: str, records: list[EvalRecord]) -> None:
@@ -114,8 +116,9 @@ class SearchEngine:
     def should_stop(self, strategy: SearchStrategy) -> str | None:
         usage = self.total_usage()
         reserve = self.costs.cost(self.final_test_calls(), usage) if self.settings.budget.count_test else Cost()
-        return self.stop(Progress(self.state.step, self.costs.used(usage, self.wall_s()),
-                                  self.costs.cost(strategy.step_calls(self), usage), reserve,
+        # A step is estimated at no less than the dearest step this session has seen: later candidates are longer.
+        next_step = self.costs.cost(strategy.step_calls(self), usage).at_least(self._dearest_step)
+        return self.stop(Progress(self.state.step, self.costs.used(usage, self.wall_s()), next_step, reserve,
                                   self.state.best_dev_curve()))
 
     def report(self, **extra: Any) -> None:
@@ -208,9 +211,17 @@ class SearchEngine:
             self.checkpoint()
         return reason is not None
 
+    def _note_step_cost(self) -> None:
+        """What the step just ended cost (step 0, the initial scoring, is not a search step and is left out)."""
+        used = self.costs.used(self.total_usage(), self.wall_s())
+        if self._used_at_step_end is not None:
+            self._dearest_step = self._dearest_step.at_least(used - self._used_at_step_end)
+        self._used_at_step_end = used
+
     def end_step(self, step: int, created: list[Candidate]) -> None:
         """A finished step: logged, checkpointed (resume starts after it) and reported."""
         self.state.step = step
+        self._note_step_cost()
         self.state.step_log.append(StepRecord(step, [c.id for c in created], list(self.state.beam)))
         self.emit(StepEnded(step=step, created=tuple(c.id for c in created), beam=tuple(self.state.beam),
                             best_dev=max(self.state.fully_scored().values(), default=None)))
