@@ -173,15 +173,14 @@ def test_a_jsonl_path_with_a_csv_dev_split_scored_without_a_metric(smollm_path, 
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("measure", ["usd", "seconds"])
-def test_usd_and_seconds_budgets_are_never_passed(smollm_path, tmp_path, measure):
+def test_usd_and_seconds_budgets_are_never_passed(smollm_path, tmp_path):
     prices = {MODEL: "2000/8000"}  # priced as if it were a paid model, so USD move
-    settings = {**SMALL, "steps": 4}
-    whole = behavopt.optimize("Reverse the word.", ROWS, metric=reversed_with_feedback, target=MODEL, optimizer=MODEL,
-                              method="apo", prices=prices, out=tmp_path / "whole", cache=False, **settings)
-    limit = round(getattr(whole.spent, measure) * 0.6, 4)
-    held = behavopt.optimize("Reverse the word.", ROWS, metric=reversed_with_feedback, target=MODEL, optimizer=MODEL,
-                             method="apo", prices=prices, budget=Budget(**{measure: limit}), out=tmp_path / "held",
-                             cache=False, **settings)
-    assert getattr(held.spent, measure) <= limit < getattr(whole.spent, measure)
-    assert "budget would be passed by the next step" in held.stop_reason and held.test_size == whole.test_size
+    run = dict(metric=reversed_with_feedback, target=MODEL, optimizer=MODEL, method="apo", prices=prices, cache=False,
+               **{**SMALL, "steps": 3})
+    whole = behavopt.optimize("Reverse the word.", ROWS, out=tmp_path / "whole", **run)
+    for measure in ("usd", "seconds"):
+        limit = round(getattr(whole.spent, measure) * 0.6, 4)
+        held = behavopt.optimize("Reverse the word.", ROWS, budget=Budget(**{measure: limit}),
+                                 out=tmp_path / measure, **run)
+        assert getattr(held.spent, measure) <= limit < getattr(whole.spent, measure), measure
+        assert "budget would be passed by the next step" in held.stop_reason and held.test_size == whole.test_size

@@ -130,14 +130,16 @@ def cost_model(config: RunConfig) -> CostModel:
             if price is None:
                 raise ConfigError(f"a USD budget needs the price of {model}: pass --price {model}=IN/OUT (USD per "
                                   "million input/output tokens)")
-    return CostModel(target_price=target, optimizer_price=optimizer, probe={})
+    m = config.settings.models
+    return CostModel(target_price=target, optimizer_price=optimizer, probe={},
+                     max_tokens={"target": m.target_max_tokens, "optimizer": m.optimizer_max_tokens})
 
 
 def check_budget_covers_start(engine: SearchEngine, strategy: SearchStrategy) -> None:
     """Step 0 always runs (the initial prompts' dev scores): a budget it would pass cannot be kept."""
     first = engine.costs.cost(strategy.initial_calls(engine))
     if engine.settings.budget.count_test:
-        first += engine.costs.cost(engine.final_test_calls())
+        first += engine.costs.ceiling(engine.final_test_calls())
     b = engine.settings.budget
     for name, limit, needed in (("--max-usd", b.max_usd, first.usd), ("--max-seconds", b.max_seconds, first.seconds),
                                 ("--max-calls", b.max_calls, first.calls), ("--max-tokens", b.max_tokens, first.tokens)):

@@ -8,7 +8,7 @@ model costs nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from behavopt.core.errors import ConfigError
@@ -101,6 +101,17 @@ class CallRate:
     completion_tokens: float
     seconds: float
 
+    def at_least(self, other: "CallRate | None") -> "CallRate":
+        if other is None:
+            return self
+        return CallRate(max(self.prompt_tokens, other.prompt_tokens),
+                        max(self.completion_tokens, other.completion_tokens), max(self.seconds, other.seconds))
+
+    def at_the_limit(self, max_tokens: int) -> "CallRate":
+        """A call that writes up to its token limit, taking as long per token written as calls have so far."""
+        per_token = self.seconds / self.completion_tokens if self.completion_tokens else self.seconds
+        return CallRate(self.prompt_tokens, float(max_tokens), max(self.seconds, per_token * max_tokens))
+
     @staticmethod
     def of_usage(usage: Usage) -> "CallRate | None":
         if usage.calls == 0:
@@ -120,24 +131,39 @@ class CallRate:
 
 @dataclass
 class CostModel:
-    """Turns call counts into costs. `probe` holds the rates measured before the run, by role; once a role has made
-    calls in this run, its measured rate replaces the probe's."""
+    """Turns call counts into costs. `probe` holds the rates estimated before the run, by role; once a role has made
+    calls in this run, the larger of the probe's and the measured rate counts (the first calls, a paraphrase or the
+    initial prompt, are often the cheapest of a run)."""
 
     target_price: Price | None
     optimizer_price: Price | None
     probe: dict[str, CallRate]
+    # Each role's generation limit, for the ceiling the budgets are checked against.
+    max_tokens: dict[str, int] = field(default_factory=dict)
 
     def rate(self, role: str, usage: UsageByRole | None) -> CallRate | None:
         measured = CallRate.of_usage(usage.for_role(role)) if usage is not None else None  # type: ignore[arg-type]
-        return measured or self.probe.get(role)
+        probed = self.probe.get(role)
+        return measured.at_least(probed) if measured is not None else probed
 
     def cost(self, calls: RoleCalls, usage: UsageByRole | None = None) -> Cost:
+        """What the calls are likely to cost, at the rates so far."""
+        return self._priced(calls, usage, at_the_limit=False)
+
+    def ceiling(self, calls: RoleCalls, usage: UsageByRole | None = None) -> Cost:
+        """What the calls cost at most if each writes up to its token limit: the budgets are checked against this,
+        since a new prompt can make the target write far more than the first prompts did."""
+        return self._priced(calls, usage, at_the_limit=True)
+
+    def _priced(self, calls: RoleCalls, usage: UsageByRole | None, at_the_limit: bool) -> Cost:
         total = Cost(calls=calls.total)
         for role, n, price in (("target", calls.target, self.target_price),
                                ("optimizer", calls.optimizer, self.optimizer_price)):
             rate = self.rate(role, usage)
             if rate is None or n == 0:
                 continue
+            if at_the_limit and role in self.max_tokens:
+                rate = rate.at_the_limit(self.max_tokens[role])
             total += Cost(tokens=round(n * (rate.prompt_tokens + rate.completion_tokens)),
                           usd=price.usd(n * rate.prompt_tokens, n * rate.completion_tokens) if price else 0.0,
                           seconds=n * rate.seconds)

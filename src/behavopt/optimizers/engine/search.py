@@ -115,9 +115,14 @@ class SearchEngine:
 
     def should_stop(self, strategy: SearchStrategy) -> str | None:
         usage = self.total_usage()
-        reserve = self.costs.cost(self.final_test_calls(), usage) if self.settings.budget.count_test else Cost()
-        # A step is estimated at no less than the dearest step this session has seen: later candidates are longer.
-        next_step = self.costs.cost(strategy.step_calls(self), usage).at_least(self._dearest_step)
+        reserve = self.costs.ceiling(self.final_test_calls(), usage) if self.settings.budget.count_test else Cost()
+        # Until a search step has been seen, the next is costed as if every call wrote up to its limit (step 0's
+        # calls are the cheapest of a run); after, at the rates so far and no less than the dearest step seen.
+        calls = strategy.step_calls(self)
+        if self._dearest_step == Cost():
+            next_step = self.costs.ceiling(calls, usage)
+        else:
+            next_step = self.costs.cost(calls, usage).at_least(self._dearest_step)
         return self.stop(Progress(self.state.step, self.costs.used(usage, self.wall_s()), next_step, reserve,
                                   self.state.best_dev_curve()))
 
