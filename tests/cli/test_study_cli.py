@@ -66,3 +66,21 @@ def test_bad_input_gets_one_error_line(experiment, task, flags, message, tmp_pat
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], proc.stderr
     assert not (tmp_path / "s" / "runs").exists()
+
+
+def test_a_study_runs_on_your_own_files_and_metric(smollm_path, tmp_path):
+    pytest.importorskip("sentence_transformers", reason="the study extra is not installed: pip install '.[study]'")
+    from tests.cli.test_optimize_own_data import own_files
+
+    out = tmp_path / "study"
+    proc = behavopt("study", "pseudo-errors", *own_files(tmp_path), *TINY, "--seeds", "1", "--out", str(out),
+                    "--json", env_home=tmp_path, check=True)
+    (report,) = json.loads(proc.stdout)
+    assert report["experiment"] == "pseudo-errors" and all(f["claim"] and f["ours"] for f in report["findings"])
+    results = json.loads((out / "results.json").read_text())  # one experiment writes its files in --out
+    assert results["setup"]["task"] == "custom"
+    config = json.loads((out / "runs" / "apo-pseudo-s0" / "config.json").read_text())
+    assert config["metric"].endswith(":reversed_word") and config["data"]
+    events = [json.loads(line) for line in (out / "runs" / "apo-pseudo-s0" / "events.jsonl").read_text().splitlines()]
+    shown = [e for e in events if e["type"] == "errors_shown"]
+    assert all(e["fake_answers"] is not None for e in shown)  # the control ran on the user's metric

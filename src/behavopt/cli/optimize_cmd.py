@@ -13,15 +13,14 @@ from rich.live import Live
 from rich.text import Text
 
 from behavopt.cli.common import err_console, user_errors
-from behavopt.cli.options import Connection, with_shared_options
+from behavopt.cli.options import Connection, OwnData, with_shared_options
 from behavopt.core.errors import ConfigError
-from behavopt.optimizers.api import load_metric, load_prompt_file, run_spec
+from behavopt.optimizers.api import run_spec
 from behavopt.optimizers.estimate import compared
 from behavopt.optimizers.engine.cost import Price
 from behavopt.optimizers.methods import method_names
 from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.run import run_optimization
-from behavopt.tasks.data import Fields
 
 
 def _fmt_s(seconds: float) -> str:
@@ -49,23 +48,10 @@ class LiveStatus:
                               f"tokens {tokens}  elapsed {_fmt_s(elapsed)}  remaining ~{remaining}"))
 
 
-@with_shared_options()
+@with_shared_options(own_data=True)
 def optimize_command(
     task: Optional[str] = typer.Option(None, "--task", "-t", help="a built-in task spec, as for `behavopt eval` "
                                        "(or your own data: --train with --prompt-file)"),
-    prompt_file: Optional[Path] = typer.Option(None, "--prompt-file", help="the prompt to start from: a prompt .json "
-                                               "(behavopt.Prompt) or a text file holding the instruction"),
-    train: Optional[Path] = typer.Option(None, "--train", help="your train examples (.jsonl, .json, .csv, .tsv); "
-                                         "dev and test are drawn from it when not given"),
-    dev: Optional[Path] = typer.Option(None, "--dev", help="your dev examples (candidates are chosen on these)"),
-    test: Optional[Path] = typer.Option(None, "--test", help="your test examples (scored once at the end)"),
-    input_field: Optional[str] = typer.Option(None, "--input-field", help="the field holding the input (default: "
-                                              "input, question, text, prompt or query)"),
-    answer_field: Optional[str] = typer.Option(None, "--answer-field", help="the field holding the answer "
-                                               "(default: answer, target, label or output)"),
-    metric: Optional[str] = typer.Option(None, "--metric", help="your metric, module:function or file.py:function: "
-                                         "(example, output) -> bool | float | behavopt.Score"),
-    name: str = typer.Option("custom", "--name", help="your task's name (in config.json and the prompt file)"),
     price: list[str] = typer.Option([], "--price", help="MODEL=IN/OUT: USD per million input/output tokens, for "
                                     "estimates and --max-usd (local models cost 0); repeat for each model"),
     method: str = typer.Option("apo", "--method", "-M", help=f"one of {', '.join(method_names())}"),
@@ -76,9 +62,11 @@ def optimize_command(
     preset: str = typer.Option("default", "--preset", help="default (the study's setting) or quick"),
     as_json: bool = typer.Option(False, "--json", help="print result.json on stdout, nothing else"),
     connection: Connection = Connection(),
+    own: OwnData = OwnData(),
     overrides: dict[str, Any] | None = None,
 ) -> None:
-    """Optimize the task's prompt for the target model; prints initial vs optimized test accuracy."""
+    """Optimize the prompt of a built-in task, or your own (--prompt-file, --train, --metric), for the target model;
+    prints initial vs optimized test scores."""
     run_optimize(**locals())
 
 
@@ -93,18 +81,15 @@ def parse_price_options(options: list[str]) -> dict[str, Price]:
 
 
 @user_errors
-def run_optimize(*, task: str | None, prompt_file: Path | None, train: Path | None, dev: Path | None,
-                 test: Path | None, input_field: str | None, answer_field: str | None, metric: str | None, name: str,
-                 price: list[str], method: str, target: str, optimizer: str, out: Path, resume: bool, preset: str,
-                 as_json: bool, connection: Connection, overrides: dict[str, Any] | None) -> None:
-    if task is None and train is None:
+def run_optimize(*, task: str | None, price: list[str], method: str, target: str, optimizer: str, out: Path,
+                 resume: bool, preset: str, as_json: bool, connection: Connection, own: OwnData,
+                 overrides: dict[str, Any] | None) -> None:
+    if task is None and own.train is None:
         raise ConfigError("no task: pass --task SPEC for a built-in task, or --train FILE with --prompt-file for your "
                           "own")
-    spec = run_spec(prompt=load_prompt_file(prompt_file) if prompt_file else None, train=train, dev=dev, test=test,
-                    metric=load_metric(metric) if metric else None, task=task, name=name,
-                    fields=Fields(input=input_field, answer=answer_field), method=method, target=target,
-                    optimizer=optimizer, preset=preset, settings=overrides or {}, prices=parse_price_options(price),
-                    base_url=connection.base_url, data_dir=connection.data_dir)
+    spec = run_spec(**own.task_parts(), task=task, method=method, target=target, optimizer=optimizer, preset=preset,
+                    settings=overrides or {}, prices=parse_price_options(price), base_url=connection.base_url,
+                    data_dir=connection.data_dir)
     with Live(Text("starting..."), console=err_console, transient=True, refresh_per_second=2) as live:
         spec = replace(spec, out=out, resume=resume, cache=connection.response_cache(), threads=connection.threads,
                        api_key=connection.api_key, on_update=LiveStatus(live),

@@ -51,17 +51,65 @@ class Connection:
                          api_key=self.api_key)
 
 
+OWN = "Your own task"
+
+
+@dataclass(frozen=True)
+class OwnData:
+    """The user's own prompt, example files and metric: the options optimize and study share."""
+
+    prompt_file: Path | None = None
+    train: Path | None = None
+    dev: Path | None = None
+    test: Path | None = None
+    input_field: str | None = None
+    answer_field: str | None = None
+    metric: str | None = None
+    name: str = "custom"
+
+    def given(self) -> bool:
+        return any(v is not None for v in (self.prompt_file, self.train, self.dev, self.test, self.metric))
+
+    def task_parts(self) -> dict[str, Any]:
+        """user_task's arguments: the prompt file read, the metric imported, the fields named."""
+        from behavopt.optimizers.api import load_metric, load_prompt_file
+        from behavopt.tasks.data import Fields
+
+        return dict(prompt=load_prompt_file(self.prompt_file) if self.prompt_file else None, train=self.train,
+                    dev=self.dev, test=self.test, metric=load_metric(self.metric) if self.metric else None,
+                    name=self.name, fields=Fields(input=self.input_field, answer=self.answer_field))
+
+
+OWN_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "prompt_file": (Optional[Path], typer.Option(None, "--prompt-file", rich_help_panel=OWN, help="the prompt to "
+                    "start from: a prompt .json (behavopt.Prompt) or a text file holding the instruction")),
+    "train": (Optional[Path], typer.Option(None, "--train", rich_help_panel=OWN, help="your train examples (.jsonl, "
+              ".json, .csv, .tsv); dev and test are drawn from it when not given")),
+    "dev": (Optional[Path], typer.Option(None, "--dev", rich_help_panel=OWN, help="your dev examples (candidates "
+            "are chosen on these)")),
+    "test": (Optional[Path], typer.Option(None, "--test", rich_help_panel=OWN, help="your test examples (scored "
+             "once at the end)")),
+    "input_field": (Optional[str], typer.Option(None, "--input-field", rich_help_panel=OWN, help="the field holding "
+                    "the input (default: input, question, text, prompt or query)")),
+    "answer_field": (Optional[str], typer.Option(None, "--answer-field", rich_help_panel=OWN, help="the field "
+                     "holding the answer (default: answer, target, label or output)")),
+    "metric": (Optional[str], typer.Option(None, "--metric", rich_help_panel=OWN, help="your metric, "
+               "module:function or file.py:function: (example, output) -> bool | float | behavopt.Score")),
+    "name": (str, typer.Option("custom", "--name", rich_help_panel=OWN, help="your task's name (in config.json "
+             "and the prompt file)")),
+}
+
 # Each Connection field's option, in the order `--help` lists them.
 CONNECTION_OPTIONS: dict[str, tuple[Any, Any]] = {
     "data_dir": (Optional[Path], DATA_DIR), "no_cache": (bool, NO_CACHE), "cache": (Optional[Path], CACHE),
     "threads": (Optional[int], THREADS), "base_url": (Optional[str], BASE_URL), "api_key": (Optional[str], API_KEY)}
 
 
-def with_shared_options(*, settings: bool = True, exclude_groups: tuple[str, ...] = (),
+def with_shared_options(*, settings: bool = True, own_data: bool = False, exclude_groups: tuple[str, ...] = (),
                         exclude: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a command the connection options, received as `connection: Connection`, and (with `settings`) one
-    option per run setting, received as `overrides` (flat name -> value) with those not given left out so the
-    preset's value holds."""
+    """Give a command the connection options, received as `connection: Connection`, (with `own_data`) the options
+    of the user's own task, received as `own: OwnData`, and (with `settings`) one option per run setting, received
+    as `overrides` (flat name -> value) with those not given left out so the preset's value holds."""
     offered = [d for d in RunSettings.declared() if d.group not in exclude_groups and d.flat not in exclude]
     if not settings:
         offered = []
@@ -69,10 +117,12 @@ def with_shared_options(*, settings: bool = True, exclude_groups: tuple[str, ...
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         resolved = get_type_hints(command)
         own = [p.replace(annotation=resolved.get(p.name, p.annotation), kind=inspect.Parameter.KEYWORD_ONLY)
-               for p in inspect.signature(command).parameters.values() if p.name not in ("connection", "overrides")]
+               for p in inspect.signature(command).parameters.values()
+               if p.name not in ("connection", "overrides", "own")]
         keyword = inspect.Parameter.KEYWORD_ONLY
+        shared = {**(OWN_OPTIONS if own_data else {}), **CONNECTION_OPTIONS}
         params = own + [inspect.Parameter(name, keyword, annotation=kind, default=option)
-                        for name, (kind, option) in CONNECTION_OPTIONS.items()]
+                        for name, (kind, option) in shared.items()]
         params += [inspect.Parameter(d.flat, keyword, annotation=Optional[d.type],
                                      default=typer.Option(None, d.flag, help=d.help, min=d.minimum,
                                                           show_default=False, rich_help_panel=d.title))
@@ -83,6 +133,8 @@ def with_shared_options(*, settings: bool = True, exclude_groups: tuple[str, ...
         def wrapper(**kwargs: Any) -> Any:
             connection = Connection(**{k: kwargs.pop(k) for k in CONNECTION_OPTIONS})
             extra: dict[str, Any] = {"connection": connection}
+            if own_data:
+                extra["own"] = OwnData(**{k: kwargs.pop(k) for k in OWN_OPTIONS})
             if settings:
                 extra["overrides"] = {k: v for k, v in kwargs.items() if k in names and v is not None}
             return command(**{k: v for k, v in kwargs.items() if k not in names}, **extra)
@@ -95,4 +147,5 @@ def with_shared_options(*, settings: bool = True, exclude_groups: tuple[str, ...
     return decorate
 
 
-__all__ = ["API_KEY", "BASE_URL", "CACHE", "DATA_DIR", "NO_CACHE", "THREADS", "Connection", "with_shared_options"]
+__all__ = ["API_KEY", "BASE_URL", "CACHE", "DATA_DIR", "NO_CACHE", "THREADS", "Connection", "OwnData",
+           "with_shared_options"]

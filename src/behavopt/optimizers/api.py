@@ -24,7 +24,7 @@ from behavopt.optimizers.run import RunSpec, response_cache, run_optimization
 from behavopt.optimizers.settings import preset as settings_preset
 from behavopt.tasks import load_task
 from behavopt.tasks.data import Data, Fields, digest, task_from_data
-from behavopt.tasks.metric import UserMetric
+from behavopt.tasks.metric import UserMetric, metric_name
 from behavopt.tasks.types import Task
 
 
@@ -114,10 +114,6 @@ def load_metric(spec: str) -> UserMetric:
     if not callable(metric):
         raise ConfigError(f"{where} has no function {name}: name a function (example, output) -> score")
     return metric
-
-
-def metric_name(metric: Callable[..., Any]) -> str:
-    return f"{getattr(metric, '__module__', '?')}:{getattr(metric, '__qualname__', type(metric).__name__)}"
 
 
 def user_task(*, task: str | None, prompt: str | Prompt | None, train: Data | None, dev: Data | None,

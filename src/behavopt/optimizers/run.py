@@ -33,6 +33,8 @@ from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import RunSettings
 from behavopt.optimizers.settings import preset as settings_preset
 from behavopt.tasks import load_task
+from behavopt.tasks.data import digest
+from behavopt.tasks.metric import metric_name
 from behavopt.tasks.types import Example, Task
 
 
@@ -248,16 +250,20 @@ def optimize_task(task: str, method: str, target: str, optimizer: str, *, out: s
                   resume: bool = False, data_dir: str | Path | None = None, preset: str = "default",
                   cache: bool | str | Path | ResponseCache = True, threads: int | None = None,
                   base_url: str | None = None, api_key: str | None = None,
-                  on_update: Callable[[dict[str, Any]], None] | None = None, **settings: Any) -> OptimizationResult:
+                  on_update: Callable[[dict[str, Any]], None] | None = None, own_task: Task | None = None,
+                  **settings: Any) -> OptimizationResult:
     """Optimize the prompt of the built-in task `task` for `target`, with `optimizer` proposing (the benches' and
-    the study's entry; `behavopt.optimize` takes your own prompt, data and metric).
+    the study's entry; `behavopt.optimize` takes your own prompt, data and metric). `own_task`: a task made from the
+    user's data, named `task` in config.json.
 
     `settings` override the preset's, by flat name (see `RunSettings`): steps, beam, expand, initial, errors, seed,
     abo_demo, mcts_depth, ... `cache`: True for the default cache file, False for none, or a path / ResponseCache.
     """
     config = RunConfig(task=task, method=method, target=target, optimizer=optimizer,
-                       settings=settings_preset(preset).with_overrides(**settings), base_url=base_url)
+                       settings=settings_preset(preset).with_overrides(**settings), base_url=base_url,
+                       data=digest(own_task.examples) if own_task else None,
+                       metric=metric_name(own_task.grader.metric) if own_task and own_task.grader else None)
     spec = RunSpec(config=config, out=Path(out) if out else None, resume=resume,
                    data_dir=Path(data_dir) if data_dir else None, cache=response_cache(cache), threads=threads,
-                   api_key=api_key, on_update=on_update)
+                   api_key=api_key, on_update=on_update, task=own_task)
     return asyncio.run(run_optimization(spec))

@@ -55,12 +55,14 @@ class StudyRunner:
     spec: StudySpec
     cache: ResponseCache | None = None
     on_notice: Callable[[str], None] = lambda message: None
+    # The user's own task (examples and metric), named spec.task; None: load spec.task by name.
+    own_task: Task | None = None
     _task: Task | None = None
 
     @property
     def task(self) -> Task:
         if self._task is None:
-            self._task = load_task(self.spec.task, data_dir=self.spec.data_dir)
+            self._task = self.own_task or load_task(self.spec.task, data_dir=self.spec.data_dir)
         return self._task
 
     def splits(self, seed: int) -> Splits:
@@ -79,7 +81,7 @@ class StudyRunner:
         optimize_task(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
                       resume=rundir.config_path.is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
                       cache=self.cache if self.cache is not None else False, threads=self.spec.threads,
-                      base_url=self.spec.base_url, api_key=self.spec.api_key,
+                      base_url=self.spec.base_url, api_key=self.spec.api_key, own_task=self.own_task,
                       **{**self.spec.settings, **settings, "seed": seed})
         return RunView.load(out)
 

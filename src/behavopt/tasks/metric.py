@@ -60,6 +60,11 @@ def as_score(value: object) -> Score:
     return Score(number, feedback.strip() or None if feedback else None)
 
 
+def metric_name(metric: Callable[..., object]) -> str:
+    """module:qualname of a metric, for config.json (a record of which metric scored the run)."""
+    return f"{getattr(metric, '__module__', '?')}:{getattr(metric, '__qualname__', type(metric).__name__)}"
+
+
 @dataclass(frozen=True)
 class MetricGrader:
     """Grades outputs with a user metric; the answer recorded is the output itself (stripped)."""
