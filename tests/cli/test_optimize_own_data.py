@@ -36,7 +36,11 @@ def own_files(tmp_path):
 @pytest.mark.e2e
 def test_own_files_metric_and_a_usd_budget(smollm_path, tmp_path):
     model = "local:smollm2-135m?threads=2"
-    proc = behavopt("optimize", *own_files(tmp_path), "--method", "apo", *TINY, "--steps", "3", "--price",
+    test = tmp_path / "test.jsonl"
+    test.write_text("".join(json.dumps({"word": f"Reverse the word: {w}", "gold": w[::-1]}) + "\n"
+                            for w in ("owl", "emu", "yak", "ant")))
+    proc = behavopt("optimize", *own_files(tmp_path), "--test", str(test), "--method", "apo", *TINY, "--steps", "3",
+                    "--price",
                     f"{model}=2000/8000", "--max-usd", "12", "--out", str(tmp_path / "run"), "--json", "--cache",
                     str(tmp_path / "c.sqlite"), check=True)
     result = json.loads(proc.stdout)
@@ -45,7 +49,15 @@ def test_own_files_metric_and_a_usd_budget(smollm_path, tmp_path):
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["metric"].endswith(":reversed_word") and config["prices"][model] == {"input_per_m": 2000.0,
                                                                                        "output_per_m": 8000.0}
-    assert result["best_prompt"]["user"].endswith("{input}")
+    assert result["best_prompt"]["user"].endswith("{input}") and result["test_size"] == 4
+    # The best prompt file re-scored on the test file by `behavopt eval`: the run's test score, from the cache.
+    proc = behavopt("eval", "--prompt", str(tmp_path / "run" / "best_prompt.json"), "--data", str(test),
+                    "--input-field", "word", "--answer-field", "gold", "--metric",
+                    f"{tmp_path / 'metrics.py'}:reversed_word", "--json", "--cache", str(tmp_path / "c.sqlite"),
+                    check=True)
+    summary = json.loads(proc.stdout)
+    assert summary["accuracy"] == round(result["best_test_score"], 4) and summary["n"] == 4
+    assert summary["usage"]["calls"] == 0 and summary["usage"]["cache_hits"] == 4
     # A resumed run must be given the same data.
     args = own_files(tmp_path)
     (tmp_path / "dev.csv").write_text("word,gold\nReverse the word: owl,lwo\n")
@@ -78,3 +90,17 @@ def test_bad_own_input_is_refused_in_one_line(tmp_path, change, message, monkeyp
 def test_no_task_and_no_train_is_refused(tmp_path):
     proc = behavopt("optimize", "--out", str(tmp_path / "run"))
     assert proc.returncode == 2 and "no task: pass --task SPEC for a built-in task, or --train FILE" in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--task", "demo:navigate", "--data", "x.jsonl"], "name what to score: --task SPEC"),
+    ([], "name what to score: --task SPEC"),
+    (["--data", "train.jsonl"], "--data needs the prompt to score"),
+    (["--data", "train.jsonl", "--instruction", "Reverse."], "no --model"),
+    (["--task", "demo:navigate", "--metric", "m:f", "--model", "local:x"], "--metric scores your own --data"),
+])
+def test_eval_on_own_data_refuses_bad_input_in_one_line(tmp_path, monkeypatch, args, message):
+    own_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    proc = behavopt("eval", *args)
+    assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -18,6 +18,8 @@ from behavopt.eval import EvalSettings, Evaluator
 from behavopt.eval.evaluator import EvalResult
 from behavopt.eval.prompts import Prompt, SplitSpec
 from behavopt.tasks import load_task
+from behavopt.tasks.data import Fields, task_from_data
+from behavopt.tasks.types import Task
 
 
 def read_prompt(instruction: str | None, prompt_file: Path | None, default: str) -> Prompt:
@@ -45,9 +47,18 @@ def write_eval_dir(out: Path, result: EvalResult, prompt: Prompt) -> None:
 
 @with_shared_options(settings=False)
 def eval_command(
-    task: str = typer.Option(..., "--task", "-t", help="task spec: demo:NAME, bbh:NAME, bigbench:NAME, gsm8k, ii:NAME, "
-                                                       "cls:NAME, hf:NAME or path/to/task.yaml"),
-    model: str = typer.Option(..., "--model", "-m", help="local:NAME, gguf:/path.gguf or openai:MODEL"),
+    task: Optional[str] = typer.Option(None, "--task", "-t", help="task spec: demo:NAME, bbh:NAME, bigbench:NAME, "
+                                       "gsm8k, ii:NAME, cls:NAME, hf:NAME or path/to/task.yaml (or --data)"),
+    data: Optional[Path] = typer.Option(None, "--data", help="your own examples to score, all of them (.jsonl, "
+                                        ".json, .csv, .tsv), instead of a task's split"),
+    input_field: Optional[str] = typer.Option(None, "--input-field", help="with --data: the field holding the "
+                                              "input (default: input, question, text, prompt or query)"),
+    answer_field: Optional[str] = typer.Option(None, "--answer-field", help="with --data: the field holding the "
+                                               "answer (default: answer, target, label or output)"),
+    metric: Optional[str] = typer.Option(None, "--metric", help="with --data: your metric, module:function or "
+                                         "file.py:function (default: exact match on the answer)"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="local:NAME, gguf:/path.gguf or openai:MODEL "
+                                        "(default: the model a --prompt file was scored with)"),
     prompt_file: Optional[Path] = typer.Option(None, "--prompt", help="a prompt file (.json, e.g. a run's "
                                                "best_prompt.json: its split and request settings are the defaults) "
                                                "or a text file holding an instruction"),
@@ -81,18 +92,46 @@ def split_of(prompt: Prompt, task: str, seed: int | None, sizes: tuple[int | Non
                      recorded.test_size if test is None else test, recorded.seed if seed is None else seed)
 
 
+def own_examples(data: Path, input_field: str | None, answer_field: str | None,
+                 metric: str | None) -> Task:
+    """The user's examples as a task scored by their metric (or exact match), every example in its one split."""
+    from behavopt.optimizers.api import load_metric
+
+    return task_from_data("", data, metric=load_metric(metric) if metric else None,
+                          fields=Fields(input=input_field, answer=answer_field), name=data.stem)
+
+
 @user_errors
-def run_eval(*, task: str, model: str, prompt_file: Path | None, instruction: str | None, split: str,
+def run_eval(*, task: str | None, data: Path | None, input_field: str | None, answer_field: str | None,
+             metric: str | None, model: str | None, prompt_file: Path | None, instruction: str | None, split: str,
              limit: int | None, out: Path | None, as_json: bool, seed: int | None, train_size: int | None,
              dev_size: int | None, test_size: int | None, max_tokens: int | None, connection: Connection) -> None:
-    loaded = load_task(task, data_dir=connection.data_dir)
-    prompt = read_prompt(instruction, prompt_file, loaded.instruction)
-    at = split_of(prompt, task, seed, (train_size, dev_size, test_size))
-    examples = loaded.split(at.train_size, at.dev_size, at.test_size, seed=at.seed).get(split)
+    if (task is None) == (data is None):
+        raise ConfigError("name what to score: --task SPEC for a built-in task's split, or --data FILE for your own "
+                          "examples (not both)")
+    if data is not None:
+        if prompt_file is None and instruction is None:
+            raise ConfigError("--data needs the prompt to score: pass --prompt FILE or --instruction TEXT")
+        prompt = read_prompt(instruction, prompt_file, "")
+        loaded = own_examples(data, input_field, answer_field, metric)
+        task, split, at = loaded.name, "data", SplitSpec(None, None, None, 0 if seed is None else seed)
+        examples = loaded.examples
+    else:
+        assert task is not None
+        if metric is not None:
+            raise ConfigError("--metric scores your own --data: a built-in task has its own metric")
+        loaded = load_task(task, data_dir=connection.data_dir)
+        prompt = read_prompt(instruction, prompt_file, loaded.instruction)
+        at = split_of(prompt, task, seed, (train_size, dev_size, test_size))
+        examples = loaded.split(at.train_size, at.dev_size, at.test_size, seed=at.seed).get(split)
     if limit is not None:
         examples = examples[:limit]
     if not examples:
         raise ConfigError(f"the {split} split of {task} is empty: choose a larger --{split}-size or another split")
+    if model is None:
+        if prompt.scored_with is None:
+            raise ConfigError("no --model: pass the model to score with (the prompt file does not name one)")
+        model = prompt.scored_with.model
     if max_tokens is None:
         max_tokens = prompt.scored_with.max_tokens if prompt.scored_with else 512
     pool = connection.pool()
