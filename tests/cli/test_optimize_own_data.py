@@ -96,7 +96,8 @@ def test_no_task_and_no_train_is_refused(tmp_path):
     (["--task", "demo:navigate", "--data", "x.jsonl"], "name what to score: --task SPEC"),
     ([], "name what to score: --task SPEC"),
     (["--data", "train.jsonl"], "--data needs the prompt to score"),
-    (["--data", "train.jsonl", "--instruction", "Reverse."], "no --model"),
+    (["--data", "train.jsonl", "--instruction", "Reverse.", "--input-field", "word", "--answer-field", "gold"],
+     "no --model"),
     (["--task", "demo:navigate", "--metric", "m:f", "--model", "local:x"], "--metric scores your own --data"),
 ])
 def test_eval_on_own_data_refuses_bad_input_in_one_line(tmp_path, monkeypatch, args, message):
