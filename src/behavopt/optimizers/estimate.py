@@ -17,7 +17,7 @@ from behavopt.optimizers.engine.search import SearchEngine, SearchStrategy
 from behavopt.optimizers.methods.common import render
 from behavopt.tasks.types import Example
 
-PROBE_EXAMPLES = 3
+PROBE_EXAMPLES = 8  # dev examples step 0 scores anyway: outputs vary in length, so a few are too few
 
 
 @dataclass(frozen=True)
