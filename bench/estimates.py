@@ -50,16 +50,17 @@ def row_path(method: str, args: argparse.Namespace) -> Path:
 
 
 def run_one(method: str, args: argparse.Namespace) -> dict[str, Any]:
-    out = harness.RUNS / harness.slug(f"estimates-{method}-s{args.seed}")
+    out = harness.RUNS / f"estimates-{row_path(method, args).stem}"
     prices = {args.target: args.price, args.optimizer: args.price}
     result: OptimizationResult = behavopt.optimize(
         "Solve the arithmetic problem. End with 'Answer: N'.", examples(args.examples), metric=close_enough,
         input_field="question", target=args.target, optimizer=args.optimizer, method=method, prices=prices,
         out=out, resume=(out / "config.json").is_file(), cache=False, preset="quick", seed=args.seed,
         steps=args.steps, train_size=args.train_size, dev_size=args.dev_size, test_size=args.test_size)
-    assert result.estimate is not None and result.spent is not None
+    assert result.estimate is not None and result.spent is not None and result.estimate_ceiling is not None
     return {"method": method, "target": args.target, "optimizer": args.optimizer, "seed": args.seed,
             "price_per_m": args.price, "estimate": vars(result.estimate), "actual": vars(result.spent),
+            "ceiling": vars(result.estimate_ceiling) if result.estimate_ceiling else None,
             "ratio": {m: round(getattr(result.estimate, m) / getattr(result.spent, m), 3)
                       if getattr(result.spent, m) else None for m in MEASURES},
             "initial_test": result.initial_test_score, "best_test": result.best_test_score,
@@ -67,10 +68,13 @@ def run_one(method: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    lines = ["Estimate before the run / what it used (ratio). Own-data path, no cache, hypothetical prices.", "",
+    lines = ["Estimate before the run / what it used (ratio); in brackets what the run would cost if every call "
+             "wrote up to its token limit, printed beside the estimate. Own-data path, no cache, hypothetical "
+             "prices.", "",
              "| method | target | optimizer | calls | tokens | seconds | USD |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        cells = [f"{r['estimate'][m]:.4g} / {r['actual'][m]:.4g} ({r['ratio'][m]})" for m in MEASURES]
+        cells = [f"{r['estimate'][m]:.4g} / {r['actual'][m]:.4g} ({r['ratio'][m]})"
+                 + (f" [{r['ceiling'][m]:.4g}]" if r.get("ceiling") and m != "calls" else "") for m in MEASURES]
         lines.append(f"| {r['method']} | {r['target']} | {r['optimizer']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

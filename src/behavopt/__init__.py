@@ -25,6 +25,10 @@ _PUBLIC = {
 __all__ = [*_PUBLIC, "__version__"]
 
 
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])
+
+
 def __getattr__(name: str) -> Any:
     if name not in _PUBLIC:
         raise AttributeError(f"module 'behavopt' has no attribute {name!r}")

@@ -19,7 +19,8 @@ from behavopt.core.errors import ConfigError
 from behavopt.eval import EvalSettings, Evaluator
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
-from behavopt.optimizers.api import Budget, load_metric, starting_point
+from behavopt.optimizers.api import Budget, starting_point
+from behavopt.tasks.metric import load_metric
 from behavopt.optimizers.rundir import RunDir
 from behavopt.tasks.data import task_from_data
 

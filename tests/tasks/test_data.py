@@ -51,6 +51,12 @@ def test_bad_rows_are_refused_naming_the_row_and_the_fix(data, fields, needs_ans
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+def test_an_empty_dataframe_cell_is_a_missing_field():
+    frame = pd.DataFrame([{"input": "a", "answer": "1"}, {"input": "b", "answer": None}])
+    with pytest.raises(TaskError, match="train row 2: no answer field answer"):
+        examples_from(frame, "train")
+
+
 def test_with_a_metric_the_answer_field_may_be_absent():
     (ex,) = examples_from([{"input": "x"}], "train", needs_answer=False)
     assert ex.target == ""

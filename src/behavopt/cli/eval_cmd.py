@@ -19,6 +19,7 @@ from behavopt.eval.evaluator import EvalResult
 from behavopt.eval.prompts import Prompt, SplitSpec
 from behavopt.tasks import load_task
 from behavopt.tasks.data import Fields, task_from_data
+from behavopt.tasks.metric import load_metric
 from behavopt.tasks.types import Task
 
 
@@ -29,15 +30,7 @@ def read_prompt(instruction: str | None, prompt_file: Path | None, default: str)
         raise ConfigError("--instruction and --prompt both given: pass only one")
     if prompt_file is None:
         return Prompt.from_instruction(default if instruction is None else instruction)
-    if not prompt_file.is_file():
-        raise ConfigError(f"prompt file not found: {prompt_file}: pass an existing prompt file (.json) or text file "
-                          "to --prompt")
-    if prompt_file.suffix == ".json":
-        return Prompt.load(prompt_file)
-    try:
-        return Prompt.from_instruction(prompt_file.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{prompt_file} is not UTF-8 text: save the prompt as UTF-8") from None
+    return Prompt.from_file(prompt_file)
 
 
 def write_eval_dir(out: Path, result: EvalResult, prompt: Prompt) -> None:
@@ -95,8 +88,6 @@ def split_of(prompt: Prompt, task: str, seed: int | None, sizes: tuple[int | Non
 def own_examples(data: Path, input_field: str | None, answer_field: str | None,
                  metric: str | None) -> Task:
     """The user's examples as a task scored by their metric (or exact match), every example in its one split."""
-    from behavopt.optimizers.api import load_metric
-
     return task_from_data("", data, metric=load_metric(metric) if metric else None,
                           fields=Fields(input=input_field, answer=answer_field), name=data.stem)
 

@@ -72,10 +72,11 @@ class OwnData:
 
     def task_parts(self) -> dict[str, Any]:
         """user_task's arguments: the prompt file read, the metric imported, the fields named."""
-        from behavopt.optimizers.api import load_metric, load_prompt_file
+        from behavopt.eval.prompts import Prompt
         from behavopt.tasks.data import Fields
+        from behavopt.tasks.metric import load_metric
 
-        return dict(prompt=load_prompt_file(self.prompt_file) if self.prompt_file else None, train=self.train,
+        return dict(prompt=Prompt.from_file(self.prompt_file) if self.prompt_file else None, train=self.train,
                     dev=self.dev, test=self.test, metric=load_metric(self.metric) if self.metric else None,
                     name=self.name, fields=Fields(input=self.input_field, answer=self.answer_field))
 

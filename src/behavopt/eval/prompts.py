@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from behavopt.core.errors import ConfigError
 from behavopt.core.files import atomic_write_json
 from behavopt.core.schema import PROMPT_VERSION, FileFormat, plain, read_json, typed
 from behavopt.lm.types import Message
@@ -136,6 +137,19 @@ class Prompt:
     @staticmethod
     def load(path: str | Path) -> "Prompt":
         return Prompt.from_dict(read_json(Path(path), "loading a prompt"), str(path))
+
+    @staticmethod
+    def from_file(path: str | Path) -> "Prompt":
+        """A prompt file (.json, as `save` writes it) or a text file holding an instruction."""
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"prompt file {path} not found: pass an existing prompt file (.json) or text file")
+        if path.suffix.lower() == ".json":
+            return Prompt.load(path)
+        try:
+            return Prompt.from_instruction(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path} is not UTF-8 text: save the prompt as UTF-8") from None
 
 
 # A prompt file without schema_version (written by hand) is read as version 1.

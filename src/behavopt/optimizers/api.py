@@ -6,8 +6,6 @@ The same path serves the CLI (`behavopt optimize --prompt-file ... --train ...`)
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -76,44 +74,6 @@ def starting_point(prompt: str | Prompt) -> tuple[str, str]:
                               "instruction in one of them")
         return prompt.system, "system"
     return head.strip(), "instruction"
-
-
-def load_prompt_file(path: str | Path) -> Prompt:
-    """A prompt file: a saved behavopt.Prompt (.json), or any other file as a plain instruction."""
-    path = Path(path).expanduser()
-    if path.suffix.lower() == ".json":
-        return Prompt.load(path)
-    try:
-        return Prompt.from_instruction(path.read_text(encoding="utf-8").strip())
-    except FileNotFoundError:
-        raise ConfigError(f"prompt file {path} not found: check the path") from None
-
-
-def load_metric(spec: str) -> UserMetric:
-    """`module:function` (a module importable from the current folder) or `path/to/file.py:function`."""
-    where, sep, name = spec.rpartition(":")
-    if not sep or not where or not name.isidentifier():
-        raise ConfigError(f"metric '{spec}' is not module:function: write e.g. my_metrics:exact or metrics.py:exact")
-    try:
-        if where.endswith(".py"):
-            file = Path(where).expanduser()
-            loader = importlib.util.spec_from_file_location(file.stem, file)
-            if loader is None or loader.loader is None or not file.is_file():
-                raise ConfigError(f"metric file {file} not found: check the path")
-            module = importlib.util.module_from_spec(loader)
-            loader.loader.exec_module(module)
-        else:
-            if "" not in sys.path and str(Path.cwd()) not in sys.path:
-                sys.path.insert(0, str(Path.cwd()))
-            module = importlib.import_module(where)
-    except ConfigError:
-        raise
-    except Exception as err:  # noqa: BLE001 - any failure importing the user's code is theirs to fix
-        raise ConfigError(f"cannot import the metric's module {where}: {type(err).__name__}: {err}") from None
-    metric = getattr(module, name, None)
-    if not callable(metric):
-        raise ConfigError(f"{where} has no function {name}: name a function (example, output) -> score")
-    return metric
 
 
 def user_task(*, task: str | None, prompt: str | Prompt | None, train: Data | None, dev: Data | None,

@@ -93,6 +93,8 @@ class ProposalContext:
 def format_error(record: EvalRecord, max_chars: int = 600) -> str:
     """An error as the optimizer sees it: input, gold answer, the target's answer (and the tail of its output)."""
     answer = record.answer if record.answer is not None else "(no answer found)"
+    if len(answer) > max_chars // 2:  # a user's metric reads the whole output, which is then the answer too
+        answer = answer[:max_chars // 2] + "..."
     output = (record.output or "").strip()
     if len(output) > max_chars:
         output = "..." + output[-max_chars:]

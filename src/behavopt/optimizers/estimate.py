@@ -2,14 +2,16 @@
 settings, seconds from a short timed probe of each model, USD from the user's prices.
 
 The probe scores the initial prompt on the first few dev examples (step 0 scores them anyway, so they cost nothing
-extra) and asks the optimizer for one paraphrase of it. A cached probe reports the latencies the cache recorded, so
-a replayed run is still estimated as if it made its calls.
+extra), asks the optimizer for one paraphrase of it, and times each model writing 64 tokens (for the ceiling: what
+a run costs if every call writes up to its token limit). A cached probe reports the latencies the cache
+recorded, so a replayed run is still estimated as if it made its calls.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from behavopt.lm.client import LM
 from behavopt.lm.types import ChatRequest, Message
 from behavopt.optimizers.candidate import INITIAL_ID, Candidate
 from behavopt.optimizers.engine.cost import CallRate, Cost, RoleCalls
@@ -22,10 +24,13 @@ PROBE_EXAMPLES = 8  # dev examples step 0 scores anyway: outputs vary in length,
 
 @dataclass(frozen=True)
 class RunEstimate:
-    """The calls a run will make by role, and what they cost; shown before the run and beside what it used."""
+    """The calls a run will make by role, what they are likely to cost, and what they cost if every call writes up
+    to its token limit; shown before the run and beside what it used. A prompt that makes the target reason at
+    length moves a run from the first toward the second."""
 
     calls: RoleCalls
     cost: Cost
+    ceiling: Cost
 
 
 def initial_candidate(engine: SearchEngine) -> Candidate:
@@ -70,22 +75,44 @@ async def optimizer_rate(engine: SearchEngine, target: CallRate | None) -> CallR
                     rate.seconds)
 
 
+SPEED_PROMPT = "Count from 1 to 100, the numbers separated by spaces."
+SPEED_TOKENS = 64
+
+
+async def writing_speed(lm: LM) -> float | None:
+    """Seconds per token written, from one short generation (its small prompt's processing counted in, so a little
+    slower than the model writes)."""
+    completion = await lm.complete(ChatRequest(messages=(Message("user", SPEED_PROMPT),), max_tokens=SPEED_TOKENS,
+                                               temperature=0.0, seed=0))
+    return completion.latency_s / completion.completion_tokens if completion.completion_tokens else None
+
+
 async def probe(engine: SearchEngine) -> dict[str, CallRate]:
+    """Each role's rate, with its writing speed (measured once where both roles are the same model)."""
     target = await target_rate(engine)
     optimizer = await optimizer_rate(engine, target)
-    return {role: rate for role, rate in (("target", target), ("optimizer", optimizer)) if rate is not None}
+    speed = {"target": await writing_speed(engine.target)}
+    speed["optimizer"] = speed["target"] if engine.optimizer.name == engine.target.name else \
+        await writing_speed(engine.optimizer)
+    return {role: replace(rate, seconds_per_token=speed[role])
+            for role, rate in (("target", target), ("optimizer", optimizer)) if rate is not None}
 
 
 def estimate_run(engine: SearchEngine, strategy: SearchStrategy) -> RunEstimate:
     """Step 0, every step, and the final test, at the probe's rates (as if no call were a cache hit)."""
     steps = strategy.total_steps(engine.settings)
     calls = strategy.initial_calls(engine) + strategy.step_calls(engine).times(steps) + engine.final_test_calls()
-    return RunEstimate(calls=calls, cost=engine.costs.cost(calls))
+    return RunEstimate(calls=calls, cost=engine.costs.cost(calls), ceiling=engine.costs.ceiling(calls))
 
 
-def describe(cost: Cost, priced: bool) -> str:
-    usd = f", ~${cost.usd:.4f}" if priced else ""
-    return f"~{cost.calls} LM calls, ~{cost.tokens:,} tokens, ~{cost.seconds:.0f} s{usd}"
+def describe(cost: Cost, priced: bool, ceiling: Cost | None = None) -> str:
+    """'~420 LM calls, ~12,345 tokens, ~61 s, ~$0.0100; if every call wrote up to its token limit: ~40,000 tokens,
+    ~300 s, ~$0.0400' (prompts that grow longer than the first ones can pass even that)."""
+    def measures(c: Cost) -> str:
+        return f"~{c.tokens:,} tokens, ~{c.seconds:.0f} s" + (f", ~${c.usd:.4f}" if priced else "")
+
+    text = f"~{cost.calls} LM calls, {measures(cost)}"
+    return text + (f"; if every call wrote up to its token limit: {measures(ceiling)}" if ceiling else "")
 
 
 def compared(estimate: Cost, actual: Cost, priced: bool) -> str:

@@ -94,8 +94,10 @@ class OptimizationResult:
     run_dir: str
     settings: RunSettings
     answer_chance: AnswerChance | None = None
-    # What the run was estimated to cost before it started, and what it used (calls and tokens without cache hits).
+    # What the run was estimated to cost before it started (likely, and if every call wrote up to its token limit),
+    # and what it used (calls and tokens without cache hits).
     estimate: Cost | None = None
+    estimate_ceiling: Cost | None = None
     spent: Cost | None = None
 
     def candidate(self, candidate_id: str) -> CandidateSummary | None:

@@ -24,7 +24,7 @@ from behavopt.optimizers.engine.cost import Cost, CostModel, price_for
 from behavopt.optimizers.engine.stop import (AnyOf, MaxCalls, MaxSeconds, MaxTokens, MaxUSD, NoImprovement,
                                              ReachedScore, StopCondition, StopFile)
 from behavopt.optimizers.engine.strategies import strategy_for
-from behavopt.optimizers.estimate import compared, describe, estimate_run, probe
+from behavopt.optimizers.estimate import RunEstimate, compared, describe, estimate_run, probe
 from behavopt.optimizers.events import FinalTest, Resumed, Started
 from behavopt.optimizers.methods import get_method
 from behavopt.optimizers.result import (AnswerChance, CandidateSummary, OptimizationResult, RunUsage, SplitChance,
@@ -101,27 +101,35 @@ async def run_optimization(spec: RunSpec) -> OptimizationResult:
             engine.restore(saved)
             engine.emit(Resumed(step=engine.state.step))
             notice(f"resuming {out} after step {engine.state.step}")
-        engine.costs = replace(costs, probe=await probe(engine))
-        estimate = estimate_run(engine, strategy)
-        if not saved:
-            engine.emit(Started(config=config, estimated_calls=estimate.calls.total))
-        priced = costs.target_price is not None and costs.optimizer_price is not None and bool(config.prices)
-        notice(f"estimated for this configuration: {describe(estimate.cost, priced)} "
-               f"(target {estimate.calls.target} calls, optimizer {estimate.calls.optimizer}; fewer with cache hits)")
-        check_budget_covers_start(engine, strategy)
-        engine.plan = {"steps_total": strategy.total_steps(settings), "estimated_calls": estimate.calls.total,
-                       "max_calls": settings.budget.max_calls, "max_tokens": settings.budget.max_tokens}
+        estimate = await estimate_before(engine, strategy, config, costs, started=saved is None, notice=notice)
         ticker = asyncio.create_task(report_every(engine, 1.0))
         try:
             await strategy.run(engine)
         finally:
             ticker.cancel()
         engine.checkpoint()
-        result = await finish(engine, config, out, estimate.cost)
+        result = await finish(engine, config, out, estimate)
         engine.checkpoint()  # with the test calls counted, so a resumed finished run reports the same usage
-    notice(f"estimate / actual: {compared(estimate.cost, result.spent or Cost(), priced)}")
+    notice(f"estimate / actual: {compared(estimate.cost, result.spent or Cost(), bool(config.prices))}")
     rundir.save_result(result, render_best(engine.state.candidates[result.best_candidate]))
     return result
+
+
+async def estimate_before(engine: SearchEngine, strategy: SearchStrategy, config: RunConfig, costs: CostModel, *,
+                          started: bool, notice: Callable[[str], None]) -> RunEstimate:
+    """Probe the models, print what the run is estimated to cost, and refuse a budget that step 0 would pass."""
+    engine.costs = replace(costs, probe=await probe(engine))
+    estimate = estimate_run(engine, strategy)
+    if started:
+        engine.emit(Started(config=config, estimated_calls=estimate.calls.total))
+    priced = bool(config.prices)
+    notice(f"estimated for this configuration: {describe(estimate.cost, priced, estimate.ceiling)} "
+           f"(target {estimate.calls.target} calls, optimizer {estimate.calls.optimizer}; fewer with cache hits)")
+    check_budget_covers_start(engine, strategy)
+    b = engine.settings.budget
+    engine.plan = {"steps_total": strategy.total_steps(engine.settings), "estimated_calls": estimate.calls.total,
+                   "max_calls": b.max_calls, "max_tokens": b.max_tokens}
+    return estimate
 
 
 def cost_model(config: RunConfig) -> CostModel:
@@ -201,7 +209,7 @@ def split_chance(engine: SearchEngine, candidate_id: str) -> SplitChance:
                        test=chance_of(engine, candidate_id, engine.splits.test))
 
 
-async def finish(engine: SearchEngine, config: RunConfig, out: Path, estimate: Cost) -> OptimizationResult:
+async def finish(engine: SearchEngine, config: RunConfig, out: Path, estimate: RunEstimate) -> OptimizationResult:
     state = engine.state
     ucb = config.settings.search.selection == "ucb" and state.beam
     if ucb:
@@ -232,7 +240,8 @@ async def finish(engine: SearchEngine, config: RunConfig, out: Path, estimate: C
         usage=RunUsage(target=usage.target, optimizer=usage.optimizer, wall_s=round(engine.wall_s(), 3)),
         stop_reason=state.stop_reason or "", run_dir=str(out), settings=config.settings,
         answer_chance=AnswerChance(initial=split_chance(engine, initial.id), best=split_chance(engine, best.id)),
-        estimate=estimate.rounded(), spent=engine.costs.used(usage, engine.wall_s()).rounded())
+        estimate=estimate.cost.rounded(), estimate_ceiling=estimate.ceiling.rounded(),
+        spent=engine.costs.used(usage, engine.wall_s()).rounded())
 
 
 def response_cache(cache: bool | str | Path | ResponseCache | None) -> ResponseCache | None:

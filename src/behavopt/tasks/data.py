@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,11 @@ def _pick(row: Mapping[str, Any], given: str | None, defaults: tuple[str, ...]) 
     return next((name for name in defaults if name in row), None)
 
 
+def _missing(value: Any) -> bool:
+    """No value: absent, empty, or a DataFrame's NaN for an empty cell."""
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
@@ -91,11 +97,11 @@ def to_example(row: Any, where: str, number: int, split: str, fields: Fields, ne
                         "(or a behavopt.Example)")
     names = ", ".join(map(str, row)) or "none"
     input_field = _pick(row, fields.input, INPUT_FIELDS)
-    if input_field is None or row.get(input_field) in (None, ""):
+    if input_field is None or _missing(row.get(input_field)):
         raise TaskError(f"{where}: no input field {input_field or '(' + ', '.join(INPUT_FIELDS) + ')'} "
                         f"(fields: {names}): name it with input_field= / --input-field")
     answer_field = _pick(row, fields.answer, ANSWER_FIELDS)
-    if answer_field is None or row.get(answer_field) is None:
+    if answer_field is None or _missing(row.get(answer_field)):
         if needs_answer or fields.answer is not None:
             raise TaskError(f"{where}: no answer field {answer_field or '(' + ', '.join(ANSWER_FIELDS) + ')'} "
                             f"(fields: {names}): name it with answer_field= / --answer-field, or pass a metric that "

@@ -7,11 +7,16 @@ something that is not a score, grades that one example 0 with the error recorded
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Union
 
+from behavopt.core.errors import ConfigError
 from behavopt.tasks.types import Example
 
 
@@ -82,3 +87,30 @@ class MetricGrader:
     def full_marks(self, answer: str, example: Example) -> bool:
         """The metric as a yes/no on an answer (for answer-frequency chance and the demonstration check)."""
         return self(answer, example).correct
+
+
+def load_metric(spec: str) -> UserMetric:
+    """`module:function` (a module importable from the current folder) or `path/to/file.py:function`."""
+    where, sep, name = spec.rpartition(":")
+    if not sep or not where or not name.isidentifier():
+        raise ConfigError(f"metric '{spec}' is not module:function: write e.g. my_metrics:exact or metrics.py:exact")
+    try:
+        if where.endswith(".py"):
+            file = Path(where).expanduser()
+            loader = importlib.util.spec_from_file_location(file.stem, file)
+            if loader is None or loader.loader is None or not file.is_file():
+                raise ConfigError(f"metric file {file} not found: check the path")
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+        else:
+            if "" not in sys.path and str(Path.cwd()) not in sys.path:
+                sys.path.insert(0, str(Path.cwd()))
+            module = importlib.import_module(where)
+    except ConfigError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure importing the user's code is theirs to fix
+        raise ConfigError(f"cannot import the metric's module {where}: {type(err).__name__}: {err}") from None
+    metric = getattr(module, name, None)
+    if not callable(metric):
+        raise ConfigError(f"{where} has no function {name}: name a function (example, output) -> score")
+    return metric

@@ -58,6 +58,15 @@ def test_format_error_shows_input_gold_and_model_answer():
     assert long.endswith("a" * 47 + "END") and "..." in long and len(long.split("Model output: ")[1]) == 53
 
 
+def test_a_metrics_feedback_is_shown_after_the_output_and_a_whole_output_answer_is_cut():
+    from dataclasses import replace
+
+    shown = format_error(replace(record(7), feedback=" expected 7, not 8 "))
+    assert shown.endswith("Model output: Hmm. Answer: 8\nFeedback on this output: expected 7, not 8")
+    whole = format_error(replace(record(7), answer="x" * 500), max_chars=100)
+    assert "Model answer: " + "x" * 50 + "...\n" in whole
+
+
 def test_format_errors_numbers_the_examples():
     text = format_errors([record(1), record(2), record(3)])
     assert [line for line in text.splitlines() if line.startswith("## ")] == \

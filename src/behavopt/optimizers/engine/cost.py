@@ -100,17 +100,27 @@ class CallRate:
     prompt_tokens: float
     completion_tokens: float
     seconds: float
+    # Seconds per token written, from a timed generation (None: not measured; a call's seconds are then taken to
+    # grow with what it writes).
+    seconds_per_token: float | None = None
 
     def at_least(self, other: "CallRate | None") -> "CallRate":
         if other is None:
             return self
+        speeds = [s for s in (self.seconds_per_token, other.seconds_per_token) if s is not None]
         return CallRate(max(self.prompt_tokens, other.prompt_tokens),
-                        max(self.completion_tokens, other.completion_tokens), max(self.seconds, other.seconds))
+                        max(self.completion_tokens, other.completion_tokens), max(self.seconds, other.seconds),
+                        max(speeds) if speeds else None)
 
     def at_the_limit(self, max_tokens: int) -> "CallRate":
-        """A call that writes up to its token limit, taking as long per token written as calls have so far."""
-        per_token = self.seconds / self.completion_tokens if self.completion_tokens else self.seconds
-        return CallRate(self.prompt_tokens, float(max_tokens), max(self.seconds, per_token * max_tokens))
+        """A call that writes up to its token limit: the tokens beyond the usual at the measured writing speed."""
+        extra = max(0.0, max_tokens - self.completion_tokens)
+        if self.seconds_per_token is not None:
+            seconds = self.seconds + extra * self.seconds_per_token
+        else:
+            seconds = self.seconds * max_tokens / self.completion_tokens if self.completion_tokens else self.seconds
+        return CallRate(self.prompt_tokens, float(max(max_tokens, self.completion_tokens)), max(self.seconds, seconds),
+                        self.seconds_per_token)
 
     @staticmethod
     def of_usage(usage: Usage) -> "CallRate | None":
