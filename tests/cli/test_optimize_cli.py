@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from behavopt.eval.prompts import Prompt
 from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.events import (ErrorsShown, NoErrors, OptimizerCall, Resumed, Started, StepEnded,
                                         TrainBatch)
@@ -58,7 +59,8 @@ def test_every_method_writes_a_valid_run(method, flags, smollm_path, tmp_path):
     result = json.loads(proc.stdout)
     check_result(result, method)
     assert json.loads((out / "result.json").read_text()) == result
-    assert result["best_prompt"].strip() in (out / "best_prompt.txt").read_text()  # plus demo turns for abo
+    assert result["best_instruction"].strip() in (out / "best_prompt.txt").read_text()  # plus demo turns for abo
+    assert Prompt.from_dict(result["best_prompt"]) == Prompt.load(out / "best_prompt.json")
     rundir = RunDir(out)
     config = rundir.load_config()
     assert config.method == method and config.settings.data.dev_size == 4
@@ -160,7 +162,12 @@ def test_call_and_token_budgets_end_cleanly(smollm_path, tmp_path):
 
     out = tmp_path / "tokens"  # its own cache: cache hits cost no tokens and would not reach the budget
     (tmp_path / "t").mkdir()
+    # A budget that step 0 and the final test cannot fit is refused before the search.
+    refused = behavopt("optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--max-tokens", "500",
+                       "--out", str(tmp_path / "refused"), env_home=tmp_path / "t")
+    assert refused.returncode == 2 and "--max-tokens 500 cannot cover the initial dev scoring" in refused.stderr
     result = json.loads(behavopt("optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--steps", "3",
-                                 "--max-tokens", "500", "--out", str(out), "--json", env_home=tmp_path / "t",
+                                 "--max-tokens", "4000", "--out", str(out), "--json", env_home=tmp_path / "t",
                                  check=True).stdout)
-    assert "token budget" in result["stop_reason"] and len(result["steps"]) == 1
+    assert "token budget" in result["stop_reason"] and len(result["steps"]) < 4
+    assert result["spent"]["tokens"] <= 4000  # the whole run, final test included

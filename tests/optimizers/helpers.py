@@ -24,6 +24,7 @@ from behavopt.optimizers.engine.stop import AnyOf, StopCondition, StopFile
 from behavopt.optimizers.engine.strategies import strategy_for
 from behavopt.optimizers.events import E, Event
 from behavopt.optimizers.methods import get_method
+from behavopt.optimizers.estimate import SPEED_PROMPT
 from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import RunSettings
 from behavopt.tasks.types import AnswerType, Example, Task
@@ -83,8 +84,15 @@ def quality(prompt: str) -> int:
     return int(found[-1]) if found else 3
 
 
+def speed_probe(request: ChatRequest) -> bool:
+    """The request that times a model writing (see optimizers.estimate.writing_speed)."""
+    return request.messages[-1].content == SPEED_PROMPT
+
+
 def target_answer(request: ChatRequest) -> str:
     content = request.messages[-1].content
+    if speed_probe(request):
+        return "1 2 3 4 5"
     prompt, _, _ = content.rpartition("\n\n")
     n = int(ITEM.search(content).group(1))
     return f"Answer: {n}" if n % 10 < quality(prompt) else f"Hmm. Answer: {n + 1}"
@@ -104,6 +112,8 @@ def quoted_prompt(request: ChatRequest) -> str:
 
 
 def optimizer_answer(request: ChatRequest) -> str:
+    if speed_probe(request):
+        return "1 2 3 4 5"
     kind, h = kind_of(request), digest(request)
     if kind == "apo_gradient":
         n = int(re.search(r"Give (\d+) reasons", text_of(request)).group(1))
