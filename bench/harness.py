@@ -74,8 +74,8 @@ SHARED: dict[str, Argument] = {
     "preset": Argument("--preset", "behavopt settings preset: split sizes, search sizes, sampling"),
     "seed": Argument("--seed", "split and sampling seed", {"type": int}),
     "data_dir": Argument("--data-dir", "benchmark data directory (bbh/, bigbench/, ...)", {"type": Path}),
-    "max_calls": Argument("--max-calls", "LM-call budget of each optimization run; the final test evaluation "
-                                         "always runs", {"type": int}),
+    "max_calls": Argument("--max-calls", "LM-call budget of each optimization run, the final test evaluation "
+                                         "included", {"type": int}),
     "name": Argument("--name", "results files: bench/results/<date>-<name>.json and .md"),
     "model": Argument("--model", "registered local model (see `behavopt models list`)"),
     "threads": Argument("--threads", "llama.cpp threads", {"type": int}),
