@@ -34,9 +34,9 @@ class RunEstimate:
 
 
 def initial_candidate(engine: SearchEngine) -> Candidate:
-    """The candidate every run starts from (the same id and text as the one step 0 makes)."""
-    return Candidate(id=INITIAL_ID, prompt=engine.task.instruction, parent=None, step=0, origin="task",
-                     style=engine.task.initial_style)
+    """The candidate every run starts from, with the id step 0 gives it (so step 0 reuses the probe's records)."""
+    p = engine.initial_proposal()
+    return Candidate(id=INITIAL_ID, prompt=p.prompt, parent=p.parent, step=0, origin=p.origin, style=p.style)
 
 
 def prompt_chars(candidate: Candidate, examples: list[Example]) -> float:

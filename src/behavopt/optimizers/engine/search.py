@@ -176,8 +176,12 @@ class SearchEngine:
             admitted.append(cand)
         return admitted
 
+    def initial_proposal(self) -> Proposal:
+        """The task's own instruction, as it reaches the target: every run's first candidate."""
+        return Proposal(self.task.instruction, None, "task", style=self.task.initial_style)
+
     def _task_instruction(self) -> Candidate:
-        return self._admit([Proposal(self.task.instruction, None, "task", style=self.task.initial_style)], 0)[0]
+        return self._admit([self.initial_proposal()], 0)[0]
 
     async def initial_candidates(self) -> list[Candidate]:
         """The task instruction and the method's initial candidates besides it."""
