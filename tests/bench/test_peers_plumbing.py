@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from behavopt.optimizers.estimate import SPEED_PROMPT
+
 from tests.bench.helpers import load_peer_part, load_peers
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch of LiteLLM's price list from GitHub
@@ -98,7 +100,7 @@ class FakeServer:
     def __init__(self, gold: dict[str, str]):
         self.gold = gold  # question -> gold answer
         self.requests = 0
-        self.seen: set[tuple] = set()  # (model, max_tokens, temperature) of every request
+        self.seen: set[tuple] = set()  # (model, max_tokens, temperature) of every request but the speed probe
         self.lock = threading.Lock()
         fake = self
 
@@ -122,11 +124,14 @@ class FakeServer:
 
             def do_POST(self):
                 payload = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                # behavopt's estimate times each model writing SPEED_TOKENS: a timing probe, not a scored call
+                probe = any(_text(m.get("content")) == SPEED_PROMPT for m in payload.get("messages") or [])
                 with fake.lock:
                     fake.requests += 1
-                    fake.seen.add((payload.get("model"),
-                                   payload.get("max_tokens") or payload.get("max_completion_tokens"),
-                                   payload.get("temperature")))
+                    if not probe:
+                        fake.seen.add((payload.get("model"),
+                                       payload.get("max_tokens") or payload.get("max_completion_tokens"),
+                                       payload.get("temperature")))
                 content = reply_for(payload, fake.gold)
                 prompt = sum(len(_text(m.get("content")).split()) for m in payload.get("messages") or [])
                 self._send({"id": "chatcmpl-fake", "object": "chat.completion", "created": 0,
