@@ -11,7 +11,8 @@ def test_parse_kinds_and_options():
     assert parse_spec("gguf:/x/y.gguf").target == "/x/y.gguf"
 
 
-@pytest.mark.parametrize("bad", ["qwen", "hf:foo", "local:", "local:x?bogus=1", "openai:m?n_ctx=3"])
+@pytest.mark.parametrize("bad", ["qwen", "hf:foo", "local:", "local:x?bogus=1", "openai:m?n_ctx=3",
+                                 "local:x?context=mine", "openai:m?prefix_cache=0"])
 def test_bad_specs_name_the_fix(bad):
     with pytest.raises(ConfigError) as info:
         parse_spec(bad)

@@ -1,7 +1,8 @@
 """LM clients: a role-tagged handle on a backend, with cache, bounded retries, a concurrency limit and usage.
 
-`ModelPool` owns the backends of one run, so a target and an optimizer that name the same model share one loaded
-model and one concurrency limit, while their usage is counted separately.
+`ModelPool` owns the backends of one run, so a target and an optimizer that name the same served model share one
+concurrency limit, while their usage is counted separately. An in-process model gives each role a llama.cpp context
+of its own (unless its spec says `context=shared`), so neither role's calls throw away the other's prompt prefix.
 """
 
 from __future__ import annotations
@@ -67,19 +68,21 @@ class ModelPool:
     api_key: str | None = field(default=None, repr=False)
     notice: Callable[[str], None] | None = None
     usage: UsageByRole = field(default_factory=UsageByRole)
-    _backends: dict[str, tuple[ChatBackend, asyncio.Semaphore]] = field(default_factory=dict, repr=False)
+    _backends: dict[tuple[str, str], tuple[ChatBackend, asyncio.Semaphore]] = field(default_factory=dict, repr=False)
 
-    def backend(self, spec: str | ModelSpec) -> tuple[ChatBackend, asyncio.Semaphore]:
+    def backend(self, spec: str | ModelSpec, role: Role | None = None) -> tuple[ChatBackend, asyncio.Semaphore]:
         spec = parse_spec(spec) if isinstance(spec, str) else spec
-        key = str(spec)
+        context = role if role and spec.in_process and spec.options.get("context") != "shared" else "shared"
+        key = (str(spec), context)
         if key not in self._backends:
             kwargs = {"notice": self.notice} if self.notice else {}
-            backend = open_backend(spec, threads=self.threads, base_url=self.base_url, api_key=self.api_key, **kwargs)
+            backend = open_backend(spec, threads=self.threads, base_url=self.base_url, api_key=self.api_key,
+                                   context=context, **kwargs)
             self._backends[key] = (backend, asyncio.Semaphore(backend.max_concurrency))
         return self._backends[key]
 
     def lm(self, spec: str | ModelSpec, role: Role) -> LM:
-        backend, semaphore = self.backend(spec)
+        backend, semaphore = self.backend(spec, role)
         return LM(backend, role=role, usage=self.usage.for_role(role), cache=self.cache, retry=self.retry,
                   semaphore=semaphore)
 

@@ -1,12 +1,17 @@
 """In-process inference with llama-cpp-python for `local:` and `gguf:` models.
 
-One loaded model per (file, load parameters) per process, all its calls run on one dedicated thread (see
+One loaded model per (file, load parameters, context name) per process, all calls run on one dedicated thread (see
 `ModelSlot`). The chat template is the one stored in the GGUF file.
+
+llama.cpp reuses a prompt's prefix only against what its context holds now, so each role gets a context of its own
+(an optimizer call does not evict the target's prefix), and each context keeps the states of its recent prompts
+(llama-cpp-python's LRU state cache, with `prefix_caching_llama`'s lighter states): a prompt that starts like one seen a few calls ago restores that state instead of recomputing it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import threading
 import time
@@ -30,6 +35,7 @@ class LlamaLoadParams:
     n_threads: int | None = None  # None: all cores
     n_gpu_layers: int = 0
     n_batch: int = 512
+    prefix_cache_mib: int = 1024  # states of recent prompts kept per context; 0: only what the context holds now
 
     def threads(self) -> int:
         return self.n_threads or os.cpu_count() or 1
@@ -52,8 +58,67 @@ def llama_thread() -> ThreadPoolExecutor:
         return _LLAMA_THREAD
 
 
+def prefix_caching_llama(**kwargs: Any) -> Any:
+    """A llama_cpp.Llama whose saved states leave out the logits.
+
+    llama-cpp-python's own state copies its logits buffer (rows x vocabulary: 311 MB for Qwen's 152k-token vocabulary
+    at n_batch 512) on every save, which costs more than the prefix it saves. Without `logits_all` nothing reads those
+    rows, and a restored state is always decoded again from its last token before sampling, so they are not needed.
+    """
+    import numpy as np
+    from llama_cpp import Llama, LlamaState
+
+    class PrefixCachingLlama(Llama):
+        def save_state(self) -> LlamaState:
+            import llama_cpp
+
+            size = llama_cpp.llama_state_get_size(self._ctx.ctx)
+            buffer = (ctypes.c_uint8 * int(size))()
+            written = int(llama_cpp.llama_state_get_data(self._ctx.ctx, buffer, size))
+            return LlamaState(input_ids=self.input_ids[: self.n_tokens].copy(), scores=np.empty((0, 0), np.single),
+                              n_tokens=self.n_tokens, llama_state=bytes(buffer)[:written], llama_state_size=written,
+                              seed=self._seed)
+
+        def load_state(self, state: LlamaState) -> None:
+            import llama_cpp
+
+            buffer = (ctypes.c_uint8 * state.llama_state_size).from_buffer_copy(state.llama_state)
+            if llama_cpp.llama_state_set_data(self._ctx.ctx, buffer, state.llama_state_size) != state.llama_state_size:
+                raise RuntimeError("failed to restore a saved llama.cpp state")
+            self.input_ids[: state.n_tokens] = state.input_ids
+            self.n_tokens = state.n_tokens
+            self._seed = state.seed
+            self._requires_eval = True  # the next prompt decodes at least its last token, which refreshes the logits
+
+    return PrefixCachingLlama(**kwargs)
+
+
+@dataclass(frozen=True)
+class CallTiming:
+    """What llama.cpp counted for one call: prompt tokens it computed, and its seconds of prompt and generation."""
+
+    prompt_tokens_processed: int
+    prompt_s: float
+    generate_s: float
+
+
+def reset_timing(llama: Any) -> None:
+    import llama_cpp
+
+    llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
+
+
+def read_timing(llama: Any) -> CallTiming:
+    """llama.cpp's counters since `reset_timing`: prompt batches (n_p_eval) and single-token decodes (n_eval)."""
+    import llama_cpp
+
+    perf = llama_cpp.llama_perf_context(llama._ctx.ctx)
+    return CallTiming(prompt_tokens_processed=int(perf.n_p_eval), prompt_s=perf.t_p_eval_ms / 1000,
+                      generate_s=perf.t_eval_ms / 1000)
+
+
 class ModelSlot:
-    """One GGUF with its load parameters, loaded on first use on the llama thread."""
+    """One GGUF with its load parameters and a context of its own, loaded on first use on the llama thread."""
 
     def __init__(self, path: Path, params: LlamaLoadParams):
         self.path = path
@@ -68,22 +133,26 @@ class ModelSlot:
             except ImportError as err:  # pragma: no cover - depends on the install
                 raise ConfigError("llama-cpp-python is not installed: install behavopt with the local extra "
                                   "(pip install 'behavopt[local]'), or run `make setup`") from err
+            from llama_cpp import LlamaRAMCache
+
             p = self.params
-            self._llama = Llama(model_path=str(self.path), n_ctx=p.n_ctx, n_threads=p.threads(),
-                                n_threads_batch=p.threads(), n_gpu_layers=p.n_gpu_layers, n_batch=p.n_batch,
-                                verbose=False)
+            self._llama = prefix_caching_llama(model_path=str(self.path), n_ctx=p.n_ctx, n_threads=p.threads(),
+                                               n_threads_batch=p.threads(), n_gpu_layers=p.n_gpu_layers,
+                                               n_batch=p.n_batch, verbose=False)
+            if p.prefix_cache_mib > 0:
+                self._llama.set_cache(LlamaRAMCache(capacity_bytes=p.prefix_cache_mib << 20))
         return self._llama
 
     async def call(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(llama_thread(), fn)
 
 
-_SLOTS: dict[tuple[str, LlamaLoadParams], ModelSlot] = {}
+_SLOTS: dict[tuple[str, LlamaLoadParams, str], ModelSlot] = {}
 
 
-def model_slot(path: Path, params: LlamaLoadParams) -> ModelSlot:
-    """One slot (so one loaded model) per file and load parameters per process."""
-    key = (str(Path(path).resolve()), params)
+def model_slot(path: Path, params: LlamaLoadParams, context: str = "shared") -> ModelSlot:
+    """One slot (so one loaded model and one context) per file, load parameters and context name per process."""
+    key = (str(Path(path).resolve()), params, context)
     with _SLOTS_LOCK:
         if key not in _SLOTS:
             _SLOTS[key] = ModelSlot(Path(path), params)
@@ -99,13 +168,15 @@ def _sample_seed(request: ChatRequest) -> int:
 class LlamaCppBackend:
     max_concurrency = 1
 
-    def __init__(self, path: Path, *, file_sha256: str, name: str, params: LlamaLoadParams | None = None):
+    def __init__(self, path: Path, *, file_sha256: str, name: str, params: LlamaLoadParams | None = None,
+                 context: str = "shared"):
         self.path = Path(path)
         self.params = params or LlamaLoadParams()
         self.name = name
-        # Thread count and batch size do not change greedy outputs meaningfully; the context size can (truncation).
+        # Thread count, batch size and prefix reuse do not change greedy outputs meaningfully (bench/efficiency.py
+        # counts the answers they change); the context size can (truncation).
         self.identity = f"llama.cpp:{file_sha256}:ctx={self.params.n_ctx}"
-        self.slot = model_slot(self.path, self.params)
+        self.slot = model_slot(self.path, self.params, context)
 
     def _run(self, request: ChatRequest) -> Completion:
         llama = self.slot.llama()
@@ -114,6 +185,7 @@ class LlamaCppBackend:
                                       max_tokens=request.max_tokens, seed=_sample_seed(request),
                                       stop=list(request.stop) or None)
         start = time.perf_counter()
+        reset_timing(llama)
         try:
             out = llama.create_chat_completion(**kwargs)
         except ValueError as err:
@@ -123,13 +195,15 @@ class LlamaCppBackend:
         except RuntimeError as err:
             raise LMError(f"{self.name}: {err}") from err
         latency = time.perf_counter() - start
+        timing = read_timing(llama)
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         return Completion(text=choice["message"].get("content") or "",
                           finish_reason=choice.get("finish_reason") or "stop",
                           prompt_tokens=int(usage.get("prompt_tokens", 0)),
                           completion_tokens=int(usage.get("completion_tokens", 0)),
-                          latency_s=latency)
+                          latency_s=latency, prompt_tokens_processed=timing.prompt_tokens_processed,
+                          prompt_s=timing.prompt_s, generate_s=timing.generate_s)
 
     async def complete(self, request: ChatRequest) -> Completion:
         return await self.slot.call(lambda: self._run(request))

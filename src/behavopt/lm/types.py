@@ -45,6 +45,12 @@ class Completion:
     completion_tokens: int
     latency_s: float
     cached: bool = False
+    # What the server reported of its own work, where it reports it (llama.cpp does; None elsewhere): the prompt
+    # tokens it computed (the rest were reused from a prefix already in its context), and the seconds it spent
+    # processing the prompt and generating.
+    prompt_tokens_processed: int | None = None
+    prompt_s: float | None = None
+    generate_s: float | None = None
 
     def as_cached(self) -> "Completion":
         return replace(self, cached=True)
@@ -60,6 +66,13 @@ class Usage:
     cache_hits: int = 0
     errors: int = 0
     seconds: float = 0.0
+    # Of the calls whose server reported its work (`timed_calls`): their prompt tokens, the share of those it computed
+    # rather than reused, and its seconds of prompt processing and of generation. The rest of `seconds` is overhead.
+    timed_calls: int = 0
+    timed_prompt_tokens: int = 0
+    prompt_tokens_processed: int = 0
+    prompt_s: float = 0.0
+    generate_s: float = 0.0
 
     def add(self, completion: Completion) -> None:
         if completion.cached:
@@ -69,10 +82,23 @@ class Usage:
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
         self.seconds += completion.latency_s
+        if completion.prompt_tokens_processed is not None:
+            self.timed_calls += 1
+            self.timed_prompt_tokens += completion.prompt_tokens
+            self.prompt_tokens_processed += completion.prompt_tokens_processed
+            self.prompt_s += completion.prompt_s or 0.0
+            self.generate_s += completion.generate_s or 0.0
+
+    def prefix_reuse(self) -> float | None:
+        """The share of the timed calls' prompt tokens that the server reused instead of computing (None: none timed)."""
+        if not self.timed_prompt_tokens:
+            return None
+        return 1 - self.prompt_tokens_processed / self.timed_prompt_tokens
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["seconds"] = round(self.seconds, 3)
+        for name in ("seconds", "prompt_s", "generate_s"):
+            d[name] = round(d[name], 3)
         return d
 
     @staticmethod
@@ -81,7 +107,8 @@ class Usage:
 
     def plus(self, other: "Usage") -> "Usage":
         total = Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(Usage)})
-        return replace(total, seconds=round(total.seconds, 3))
+        return replace(total, seconds=round(total.seconds, 3), prompt_s=round(total.prompt_s, 3),
+                       generate_s=round(total.generate_s, 3))
 
 
 @dataclass

@@ -124,6 +124,21 @@ class EarlyStopped(Event):
     n: int
 
 
+@event_kind("outraced")
+@dataclass(frozen=True, kw_only=True)
+class Outraced(Event):
+    """A child whose dev score could no longer pass the beam's last member, even with every remaining dev example
+    right: its scoring stopped there (racing), since the selection cannot change."""
+
+    step: int
+    candidate: str
+    score_so_far: float  # the mean over the dev examples scored
+    scored: int  # dev examples scored before it stopped
+    best_possible: float  # its dev score with every remaining example right
+    bar: float  # the dev score of the beam's last member when it stopped
+    n: int  # dev examples in all
+
+
 @event_kind("mcts_iteration")
 @dataclass(frozen=True, kw_only=True)
 class MctsIteration(Event):

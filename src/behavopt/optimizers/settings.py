@@ -72,6 +72,10 @@ class SearchGroup(SettingGroup):
                                                         "bandit over dev samples")
     minibatch: int | None = setting(None, "score children on this many dev examples first and drop those below "
                                           "every parent there", minimum=1)
+    racing: bool = setting(True, "stop scoring a child on dev once it cannot pass the beam's last member even with "
+                                 "every remaining example right (the selection stays the same; methods that show "
+                                 "the optimizer every score, like opro, score every child fully)",
+                           flag="--racing/--no-racing")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Beam search: initial candidates, beam size, children per parent, steps, selection, duplicates, failures,
-minibatch early stop and UCB selection."""
+minibatch early stop, racing and UCB selection."""
 
 import re
 
+import pytest
+
 from behavopt.lm.errors import LMError
-from behavopt.optimizers.events import Duplicate, EarlyStopped, ProposalFailed, Scored
+from behavopt.optimizers.events import Duplicate, EarlyStopped, Outraced, ProposalFailed, Scored
 from tests.optimizers.helpers import build, kind_of, quality, text_of
 
 
@@ -35,7 +37,7 @@ def by_name(h):
 
 
 def test_counts_initial_beam_children_and_steps(tmp_path):
-    h = build(tmp_path, "ape", initial=4, beam=2, expand=3, steps=2)
+    h = build(tmp_path, "ape", initial=4, beam=2, expand=3, steps=2, racing=False)
     h.run()
     cands = list(h.state.candidates.values())
     step0 = [c for c in cands if c.step == 0]
@@ -170,3 +172,49 @@ def test_ucb_selection_keeps_beam_ids_scored_on_dev_only(tmp_path):
     # Round 1 pulls the first `beam` arms (unpulled arms tie at +inf: earliest first), round 2 the others.
     first = [r for r in h.target.requests[:10]]
     assert {quality(r.messages[-1].content.rpartition("\n\n")[0]) for r in first} == {3, 9}
+
+
+def _run_pair(tmp_path, method: str, **settings):
+    raced = build(tmp_path / "raced", method, **settings)
+    raced.run()
+    full = build(tmp_path / "full", method, racing=False, **settings)
+    full.run()
+    return raced, full
+
+
+@pytest.mark.parametrize("method", ["ape", "apo", "abo"])
+def test_racing_keeps_every_selection_and_scores_fewer_dev_examples(tmp_path, method):
+    raced, full = _run_pair(tmp_path, method, initial=4, beam=2, expand=3, steps=3, dev_size=20)
+    assert [(e.step, e.created, e.beam) for e in raced.state.step_log] == \
+        [(e.step, e.created, e.beam) for e in full.state.step_log]
+    assert raced.state.best().id == full.state.best().id
+    outraced = raced.events(Outraced)
+    assert outraced, "no child was stopped: the test shows nothing"
+    assert len(raced.target.requests) < len(full.target.requests)
+    for e in outraced:
+        assert e.best_possible <= e.bar and e.scored < e.n == 20
+        assert len(raced.scored_ids(e.candidate)) == e.scored
+        # the child's full score (from the run without racing) indeed would not have passed the bar
+        assert full.state.dev_scores[e.candidate] <= e.bar
+    assert sorted(raced.state.early_stopped) == sorted(e.candidate for e in outraced)
+    for cid, score in raced.state.fully_scored().items():
+        assert score == full.state.dev_scores[cid]
+
+
+def test_racing_stops_a_child_once_it_cannot_pass_the_beams_last_member(tmp_path):
+    h = build(tmp_path, "ape", initial=3, beam=2, expand=2, steps=1, dev_size=20,
+              opt_reply=named({"I0": 8, "I1": 6, "I0.0": 0, "I0.1": 9, "I1.0": 6, "I1.1": 0}, default=0))
+    h.run()
+    ids = by_name(h)
+    stopped = {e.candidate: e for e in h.events(Outraced)}
+    assert set(stopped) == {ids["I0.0"], ids["I1.0"], ids["I1.1"]}
+    # I0.1 passes I1 and is in; I1.0 is as good as I1 at best, and ties go to the earlier candidate.
+    assert h.state.beam == [ids["I0.1"], ids["I0"]]
+    assert all(e.scored < 20 for e in stopped.values())
+
+
+def test_a_method_that_shows_every_score_scores_every_child_fully(tmp_path):
+    raced, full = _run_pair(tmp_path, "opro", initial=4, beam=2, expand=2, steps=2, dev_size=12)
+    assert not raced.events(Outraced)
+    assert len(raced.target.requests) == len(full.target.requests)
+    assert raced.state.dev_scores == full.state.dev_scores

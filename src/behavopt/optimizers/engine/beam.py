@@ -1,6 +1,8 @@
 """Beam search as in the study's unified setting: expand every beam candidate, keep the best by dev score.
 
-Options: `minibatch` scores children on a few dev examples first and drops those below the weakest parent there
+Options: `racing` (on by default) scores children one after another and stops a child's dev scoring once it could
+not pass the beam's last member even with every remaining example right, which leaves every selection as it was;
+`minibatch` scores children on a few dev examples first and drops those below the weakest parent there
 (parents' scores on those examples are already known, so the check is free); `selection="ucb"` picks the beam
 with ProTeGi's UCB bandit over dev samples instead of scoring every candidate on all of dev.
 """
@@ -14,7 +16,7 @@ from behavopt.eval.stats import mean_score
 from behavopt.optimizers.candidate import Candidate, creation_order, ranked
 from behavopt.optimizers.engine.cost import RoleCalls
 from behavopt.optimizers.engine.search import SearchEngine
-from behavopt.optimizers.events import EarlyStopped, Scored
+from behavopt.optimizers.events import EarlyStopped, Outraced, Scored
 from behavopt.optimizers.settings import RunSettings
 
 
@@ -61,7 +63,7 @@ class BeamSearch:
             return  # the bandit scores while it selects
         minibatch = s.search.minibatch
         if not minibatch or not parents or minibatch >= len(engine.splits.dev):
-            await engine.score_dev(children)
+            await self.score_full(engine, parents, children, step)
             return
         batch = random.Random(f"{s.data.seed}:minibatch:{step}").sample(engine.splits.dev, minibatch)
         await engine.scorer.score(children, batch)
@@ -73,7 +75,45 @@ class BeamSearch:
                 engine.state.early_stopped.append(c.id)
                 engine.emit(EarlyStopped(step=step, candidate=c.id, minibatch_score=engine.state.dev_scores[c.id],
                                          floor=floor, n=len(batch)))
-        await engine.score_dev(keep)
+        await self.score_full(engine, parents, keep, step)
+
+    async def score_full(self, engine: SearchEngine, parents: list[Candidate], children: list[Candidate],
+                         step: int) -> None:
+        """Score children on all of dev: together, or one by one with racing."""
+        s = engine.settings
+        if not s.search.racing or engine.method.shows_all_scores or not parents:
+            await engine.score_dev(children)
+            return
+        for child in children:
+            await self.race(engine, child, [p.id for p in parents] + [c.id for c in children], step)
+
+    async def race(self, engine: SearchEngine, child: Candidate, pool: list[str], step: int) -> None:
+        """Score one child on dev until it is in, or cannot get in. The selection ranks the pool (parents and this
+        step's children) and gives ties to the earlier candidate, so a child must pass the score of the beam's last
+        member among the pool's fully scored candidates (all made before it)."""
+        dev, beam = engine.splits.dev, engine.settings.search.beam
+        bar: list[float] = []  # the bar when it stopped
+
+        def hopeless(records: list) -> bool:
+            scored = engine.state.fully_scored()
+            scores = sorted((scored[c] for c in pool if c in scored and c != child.id), reverse=True)
+            if len(scores) < beam:
+                return False
+            best_possible = mean_score([r.score for r in records] + [1.0] * (len(dev) - len(records)))
+            bar[:] = [scores[beam - 1]]
+            return best_possible <= scores[beam - 1]
+
+        wave = engine.evaluator.lm.backend.max_concurrency
+        if await engine.scorer.score_until(child, dev, wave, hopeless):
+            await engine.score_dev([child])  # every record is in: this records the score and emits Scored
+            return
+        seen = engine.scorer.records(child.id, dev)
+        so_far = mean_score([r.score for r in seen])
+        engine.state.dev_scores[child.id] = so_far
+        engine.state.early_stopped.append(child.id)
+        engine.emit(Outraced(step=step, candidate=child.id, score_so_far=so_far, scored=len(seen),
+                             best_possible=mean_score([r.score for r in seen] + [1.0] * (len(dev) - len(seen))),
+                             bar=bar[0], n=len(dev)))
 
     async def select(self, engine: SearchEngine, pool: list[Candidate], step: int) -> list[str]:
         partial = set(engine.state.early_stopped)

@@ -48,3 +48,13 @@ class CandidateScorer:
         if self.on_scored:
             for c in {c.id: c for c, _ in todo}.values():
                 self.on_scored(c.id, self.all_records(c.id))
+
+    async def score_until(self, candidate: Candidate, examples: list[Example], wave: int,
+                          hopeless: Callable[[list[EvalRecord]], bool]) -> bool:
+        """Score a candidate on the examples in order, `wave` at a time (the target's concurrency), and stop as soon
+        as `hopeless(its records so far)`. True when it was scored on them all."""
+        for start in range(0, len(examples), wave):
+            await self.score([candidate], examples[start:start + wave])
+            if start + wave < len(examples) and hopeless(self.records(candidate.id, examples)):
+                return False
+        return True

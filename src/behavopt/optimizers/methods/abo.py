@@ -49,6 +49,7 @@ class ABO:
     name = "abo"
     search = "beam"
     uses_errors = True
+    shows_all_scores = False
 
     # ---- building blocks ---------------------------------------------------------------------------------------
     def _proposal(self, ctx: ProposalContext, steps: list[str], demo: tuple[Example, str] | None, parent: str,

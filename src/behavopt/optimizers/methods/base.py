@@ -24,6 +24,9 @@ class Method(Protocol):
     search: ClassVar[SearchKind]
     # Whether the engine must score parents on a train batch to find errors before proposing.
     uses_errors: ClassVar[bool]
+    # Whether the method shows the optimizer the dev score of every candidate made so far (OPRO's trajectory): then
+    # every child is scored on all of dev, since a child stopped early by racing would change what it is shown.
+    shows_all_scores: ClassVar[bool]
 
     async def initial(self, ctx: ProposalContext, seed: Candidate, n: int) -> list[Proposal]:
         """Up to n new initial candidates besides the seed candidate (the task's instruction)."""
@@ -48,6 +51,7 @@ class PromptMethod:
     optimizer paraphrases of it), and no figures of their own."""
 
     search: ClassVar[SearchKind] = "beam"
+    shows_all_scores: ClassVar[bool] = False
 
     async def initial(self, ctx: ProposalContext, seed: Candidate, n: int) -> list[Proposal]:
         return await paraphrase(ctx, seed, seed.prompt, n, origin="initial")

@@ -27,6 +27,7 @@ def trajectory_text(history: list[tuple[Candidate, float]]) -> str:
 class OPRO(PromptMethod):
     name = "opro"
     uses_errors = False
+    shows_all_scores = True
 
     async def propose(self, ctx: ProposalContext, parents: list[Candidate], n: int) -> list[Proposal]:
         best = max(ctx.history, key=lambda cs: cs[1])[0] if ctx.history else parents[0]

@@ -14,6 +14,7 @@ from behavopt.optimizers.settings import RunSettings
 class PromptAgent(PromptMethod):
     name = "promptagent"
     uses_errors = True
+    shows_all_scores = True
     search = "mcts"
 
     async def propose(self, ctx: ProposalContext, parents: list[Candidate], n: int) -> list[Proposal]:

@@ -1,0 +1,135 @@
+"""What one ABO run costs in target and optimizer time, with each speed lever off and on (issue 20).
+
+One row per configuration, each a real optimization without the response cache: ABO, quick preset, seed 0, on
+bbh:object_counting, Qwen-1.5B as target and optimizer, models loaded before the clock starts. Per row: wall time,
+calls, the share of prompt tokens llama.cpp reused instead of computing, and the split of LM time into prompt
+processing, generation and the rest (sampling, Python, waiting), as llama.cpp counted them; the best prompt, its dev
+and test scores, and every step's beam, so that rows can be checked for the same selections.
+
+Configurations (`--rows`):
+  before     one llama.cpp context for both roles, no saved prefix states, every child scored on all of dev
+  contexts   a context per role, with recent prefix states kept (1 GiB each)
+  after      contexts, and racing of children on dev (stop once a child cannot pass the beam's last member)
+
+Rows are resumable: each finished row is written to bench/results/engine-speed/<row>.json and skipped when there;
+the table (<date>-engine-speed.md) is made from the rows present.
+
+    .venv/bin/python bench/engine_speed.py [--rows before,after] [--task bbh:object_counting]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import harness
+
+from behavopt.core.files import atomic_write_json
+from behavopt.lm.client import ModelPool
+from behavopt.lm.types import ChatRequest, Message, Usage
+from behavopt.optimizers.result import OptimizationResult
+from behavopt.optimizers.rundir import RunDir
+from behavopt.optimizers.run import optimize_task
+
+ROWS: dict[str, dict[str, Any]] = {
+    "before": {"spec": "?context=shared&prefix_cache=0", "racing": False},
+    "contexts": {"spec": "", "racing": False},
+    "after": {"spec": "", "racing": True},
+}
+ROW_DIR = harness.RESULTS / "engine-speed"
+
+
+def warm(spec: str, threads: int) -> None:
+    """Load the model into both roles' contexts before the clock starts, as a long-running process would have it."""
+    async def go() -> None:
+        async with ModelPool(threads=threads) as pool:
+            for role in ("target", "optimizer"):
+                await pool.lm(spec, role).complete(ChatRequest((Message("user", "hi"),), max_tokens=2))  # type: ignore[arg-type]
+
+    asyncio.run(go())
+
+
+def role_figures(u: Usage) -> dict[str, Any]:
+    reuse = u.prefix_reuse()
+    return {"calls": u.calls, "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+            "prompt_tokens_processed": u.prompt_tokens_processed, "timed_calls": u.timed_calls,
+            "prefix_reuse": round(reuse, 4) if reuse is not None else None, "lm_s": round(u.seconds, 1),
+            "prompt_s": round(u.prompt_s, 1), "generate_s": round(u.generate_s, 1),
+            "other_s": round(u.seconds - u.prompt_s - u.generate_s, 1)}
+
+
+def row_figures(result: OptimizationResult, out: Path, wall_s: float) -> dict[str, Any]:
+    state = RunDir(out).load_checkpoint()
+    assert state is not None, f"{out} has no checkpoint"
+    best = result.best_prompt.messages("{input}")
+    return {
+        "wall_s": round(wall_s, 1),
+        "target": role_figures(result.usage.target),
+        "optimizer": role_figures(result.usage.optimizer),
+        "best": {"id": result.best_candidate, "dev": result.best_dev_score, "test": result.best_test_score,
+                 "sha256": hashlib.sha256(repr(best).encode()).hexdigest()[:16]},
+        "initial_test": result.initial_test_score,
+        "beams": [[e.step, list(e.beam)] for e in state.step_log],
+        "outraced": len(state.early_stopped),
+    }
+
+
+def run_row(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    row = ROWS[name]
+    spec = f"local:{args.model}{row['spec']}"
+    out = harness.RUNS / f"engine-speed-{name}"
+    shutil.rmtree(out, ignore_errors=True)
+    warm(spec, args.threads)
+    start = time.perf_counter()
+    result = optimize_task(args.task, "abo", spec, spec, out=out, cache=False, preset="quick", seed=0,
+                           threads=args.threads, data_dir=args.data_dir, racing=row["racing"])
+    return {"row": name, "spec": spec, **row, **row_figures(result, out, time.perf_counter() - start)}
+
+
+def table(rows: dict[str, dict[str, Any]]) -> str:
+    lines = ["| row | wall s | target calls | target prefix reuse | target prompt / generate / other s | "
+             "optimizer calls | optimizer prefix reuse | best | dev | test | speed-up vs before |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    base = rows.get("before", {}).get("wall_s")
+    for name, r in rows.items():
+        t, o = r["target"], r["optimizer"]
+        ratio = f"{base / r['wall_s']:.2f}x" if base else "-"
+        lines.append(f"| {name} | {r['wall_s']:.0f} | {t['calls']} | {t['prefix_reuse']:.1%} | "
+                     f"{t['prompt_s']:.0f} / {t['generate_s']:.0f} / {t['other_s']:.0f} | {o['calls']} | "
+                     f"{o['prefix_reuse']:.1%} | {r['best']['id']} | {r['best']['dev']:.3f} | "
+                     f"{r['best']['test']:.3f} | {ratio} |")
+    if base:
+        same = [n for n, r in rows.items() if r["beams"] == rows["before"]["beams"]]
+        lines.append("")
+        lines.append(f"Rows whose every step's beam equals the 'before' row's: {', '.join(same)}.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = harness.parser(__doc__)
+    harness.add_shared(ap, model="qwen2.5-coder-1.5b", threads=2, name="engine-speed", data_dir=None)
+    ap.add_argument("--task", default="bbh:object_counting")
+    ap.add_argument("--rows", default="before,contexts,after", help="comma-separated, from: " + ", ".join(ROWS))
+    args = ap.parse_args()
+    ROW_DIR.mkdir(parents=True, exist_ok=True)
+    for name in args.rows.split(","):
+        path = ROW_DIR / f"{name}.json"
+        if path.is_file():
+            print(f"{name}: done before ({path}), skipped")
+            continue
+        figures = run_row(name, args)
+        atomic_write_json(path, {"meta": harness.run_meta(), "results": figures})
+        print(f"{name}: {figures['wall_s']:.0f} s, best {figures['best']['id']} test {figures['best']['test']}")
+    rows = {n: harness.read_results(ROW_DIR / f"{n}.json") for n in ROWS if (ROW_DIR / f"{n}.json").is_file()}
+    markdown = table(rows)
+    print(markdown)
+    harness.write_results(args.name, rows, markdown)
+
+
+if __name__ == "__main__":
+    main()
