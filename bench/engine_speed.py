@@ -14,7 +14,12 @@ Configurations (`--rows`):
 Rows are resumable: each finished row is written to bench/results/engine-speed/<row>.json and skipped when there;
 the table (<date>-engine-speed.md) is made from the rows present.
 
-    .venv/bin/python bench/engine_speed.py [--rows before,after] [--task bbh:object_counting]
+`--determinism N` measures what prefix reuse costs in exactness: the first N candidates of the 'after' run, each on
+all of dev, asked once as the engine asks (one candidate's calls back to back, reusing the prefix) and once from
+scratch (the context emptied before every call); it counts the outputs and the answers that differ
+(bench/results/engine-speed/determinism.json).
+
+    .venv/bin/python bench/engine_speed.py [--rows before,after] [--task bbh:object_counting] [--determinism 3]
 """
 
 from __future__ import annotations
@@ -91,6 +96,45 @@ def run_row(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"row": name, "spec": spec, **row, **row_figures(result, out, time.perf_counter() - start)}
 
 
+def determinism(args: argparse.Namespace, n_candidates: int) -> dict[str, Any]:
+    """Outputs with prefix reuse against from scratch, on the same requests, for the 'after' run's candidates."""
+    from behavopt.lm.spec import open_backend
+    from behavopt.tasks import load_task
+
+    rundir = RunDir(harness.RUNS / "engine-speed-after")
+    state = rundir.load_checkpoint()
+    assert state is not None, "run the 'after' row first"
+    settings = rundir.load_config().settings
+    task = load_task(args.task, data_dir=args.data_dir)
+    dev = harness.splits_of(task, settings).dev
+    candidates = list(state.candidates.values())[:n_candidates]
+    spec = f"local:{args.model}?threads={args.threads}"
+    reuse = open_backend(spec, context="determinism-reuse")
+    scratch = open_backend(f"{spec}&prefix_cache=0", context="determinism-scratch")  # nothing to restore from
+
+    async def ask(backend: Any, request: ChatRequest, from_scratch: bool) -> str:
+        if from_scratch:
+            await backend.slot.call(lambda: backend.slot.llama().reset())
+        return (await backend.complete(request)).text
+
+    async def go() -> list[dict[str, Any]]:
+        rows = []
+        for c in candidates:
+            for e in dev:
+                request = ChatRequest(tuple(c.render(e)), max_tokens=settings.models.target_max_tokens, seed=0)
+                kept, fresh = await ask(reuse, request, False), await ask(scratch, request, True)
+                rows.append({"candidate": c.id, "example": e.id, "same_output": kept == fresh,
+                             "same_answer": task.grade(kept, e).answer == task.grade(fresh, e).answer,
+                             "same_score": task.grade(kept, e).score == task.grade(fresh, e).score})
+        return rows
+
+    rows = asyncio.run(go())
+    return {"candidates": [c.id for c in candidates], "requests": len(rows),
+            "outputs_changed": sum(not r["same_output"] for r in rows),
+            "answers_changed": sum(not r["same_answer"] for r in rows),
+            "scores_changed": sum(not r["same_score"] for r in rows), "pairs": rows}
+
+
 def table(rows: dict[str, dict[str, Any]]) -> str:
     lines = ["| row | wall s | target calls | target prefix reuse | target prompt / generate / other s | "
              "optimizer calls | optimizer prefix reuse | best | dev | test | speed-up vs before |",
@@ -115,8 +159,15 @@ def main() -> None:
     harness.add_shared(ap, model="qwen2.5-coder-1.5b", threads=2, name="engine-speed", data_dir=None)
     ap.add_argument("--task", default="bbh:object_counting")
     ap.add_argument("--rows", default="before,contexts,after", help="comma-separated, from: " + ", ".join(ROWS))
+    ap.add_argument("--determinism", type=int, default=0, metavar="N",
+                    help="also compare prefix reuse with from-scratch outputs on the first N candidates' dev calls")
     args = ap.parse_args()
     ROW_DIR.mkdir(parents=True, exist_ok=True)
+    if args.determinism and not (ROW_DIR / "determinism.json").is_file():
+        found = determinism(args, args.determinism)
+        atomic_write_json(ROW_DIR / "determinism.json", {"meta": harness.run_meta(), "results": found})
+        print(f"determinism: {found['outputs_changed']} outputs and {found['answers_changed']} answers of "
+              f"{found['requests']} changed with prefix reuse against from scratch")
     for name in args.rows.split(","):
         path = ROW_DIR / f"{name}.json"
         if path.is_file():
@@ -127,6 +178,11 @@ def main() -> None:
         print(f"{name}: {figures['wall_s']:.0f} s, best {figures['best']['id']} test {figures['best']['test']}")
     rows = {n: harness.read_results(ROW_DIR / f"{n}.json") for n in ROWS if (ROW_DIR / f"{n}.json").is_file()}
     markdown = table(rows)
+    if (ROW_DIR / "determinism.json").is_file():
+        d = harness.read_results(ROW_DIR / "determinism.json")
+        markdown += (f"\n\nPrefix reuse against from scratch, the same {d['requests']} requests ({len(d['candidates'])} "
+                     f"candidates x dev): {d['outputs_changed']} outputs, {d['answers_changed']} answers and "
+                     f"{d['scores_changed']} scores changed.")
     print(markdown)
     harness.write_results(args.name, rows, markdown)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from behavopt.cli.serve_cmd import llama_server_argv
+from behavopt.lm.llama_server import llama_server_argv
 from behavopt.lm.client import ModelPool
 from behavopt.lm.serve_process import ServeProcess
 from behavopt.lm.types import ChatRequest, Message

@@ -51,7 +51,7 @@ def open_cache(no_cache: bool, cache_path: Path | None) -> ResponseCache | None:
 
 
 def make_pool(*, no_cache: bool = False, cache_path: Path | None = None, threads: int | None = None,
-              base_url: str | None = None, api_key: str | None = None) -> ModelPool:
+              slots: int | None = None, base_url: str | None = None, api_key: str | None = None) -> ModelPool:
     return ModelPool(cache=open_cache(no_cache, cache_path),
-                     threads=threads, base_url=base_url, api_key=api_key,
+                     threads=threads, slots=slots, base_url=base_url, api_key=api_key,
                      notice=lambda m: err_console.print(f"[yellow]{m}[/]", highlight=False))

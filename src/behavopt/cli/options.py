@@ -26,6 +26,11 @@ NO_CACHE: Any = typer.Option(False, "--no-cache", help="neither read nor write t
 CACHE: Any = typer.Option(None, "--cache", help="LM response cache file (default $BEHAVOPT_HOME/lm-cache.sqlite)",
                           rich_help_panel=CONNECTION)
 THREADS: Any = typer.Option(None, "--threads", min=1, help="CPU threads for local models", rich_help_panel=CONNECTION)
+SLOTS: Any = typer.Option(None, "--slots", min=1, help="serve local models with llama.cpp's llama-server (`make "
+                                                       "llama-server`), decoding this many requests together: faster "
+                                                       "on several cores, but answers may vary between identical "
+                                                       "runs (the cache keeps reruns exact)",
+                          rich_help_panel=CONNECTION)
 BASE_URL: Any = typer.Option(None, "--base-url", help="OpenAI-compatible server for openai: models (or "
                                                       "OPENAI_BASE_URL)", rich_help_panel=CONNECTION)
 API_KEY: Any = typer.Option(None, "--api-key", help="API key (better: OPENAI_API_KEY)", show_default=False,
@@ -40,6 +45,7 @@ class Connection:
     no_cache: bool = False
     cache: Path | None = None
     threads: int | None = None
+    slots: int | None = None
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
 
@@ -47,8 +53,8 @@ class Connection:
         return open_cache(self.no_cache, self.cache)
 
     def pool(self) -> ModelPool:
-        return make_pool(no_cache=self.no_cache, cache_path=self.cache, threads=self.threads, base_url=self.base_url,
-                         api_key=self.api_key)
+        return make_pool(no_cache=self.no_cache, cache_path=self.cache, threads=self.threads, slots=self.slots,
+                         base_url=self.base_url, api_key=self.api_key)
 
 
 OWN = "Your own task"
@@ -103,7 +109,7 @@ OWN_OPTIONS: dict[str, tuple[Any, Any]] = {
 # Each Connection field's option, in the order `--help` lists them.
 CONNECTION_OPTIONS: dict[str, tuple[Any, Any]] = {
     "data_dir": (Optional[Path], DATA_DIR), "no_cache": (bool, NO_CACHE), "cache": (Optional[Path], CACHE),
-    "threads": (Optional[int], THREADS), "base_url": (Optional[str], BASE_URL), "api_key": (Optional[str], API_KEY)}
+    "threads": (Optional[int], THREADS), "slots": (Optional[int], SLOTS), "base_url": (Optional[str], BASE_URL), "api_key": (Optional[str], API_KEY)}
 
 
 def with_shared_options(*, settings: bool = True, own_data: bool = False, exclude_groups: tuple[str, ...] = (),

@@ -7,7 +7,6 @@ so a search that keeps N requests in flight gets more answers per second from th
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Optional
@@ -17,6 +16,7 @@ import typer
 from behavopt.cli.common import err_console, user_errors
 from behavopt.core.errors import ConfigError
 from behavopt.lm import local_models
+from behavopt.lm.llama_server import find_llama_server, llama_server_argv
 from behavopt.lm.spec import parse_spec
 
 
@@ -42,25 +42,6 @@ def server_argv(path: Path, name: str, *, host: str, port: int, n_ctx: int, thre
     if threads:
         argv += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
     return argv
-
-
-def llama_server_argv(binary: Path, path: Path, name: str, *, host: str, port: int, n_ctx: int,
-                      threads: int | None, parallel: int) -> list[str]:
-    # The context is shared by the slots: give each slot the window asked for.
-    argv = [str(binary), "--model", str(path), "--alias", name, "--host", host, "--port", str(port),
-            "--ctx-size", str(n_ctx * parallel), "--parallel", str(parallel), "--no-webui"]
-    if threads:
-        argv += ["--threads", str(threads), "--threads-batch", str(threads)]
-    return argv
-
-
-def find_llama_server(given: str) -> Path:
-    """The llama-server binary named by --llama-server: a path, or a name on PATH."""
-    found = shutil.which(given)  # checks a path as given, or looks the name up on PATH; executables only
-    if found is None:
-        raise ConfigError(f"llama-server binary not found or not executable: {given}: build it with "
-                          "`make llama-server` (writes .build/llama-server) and pass that path")
-    return Path(found)
 
 
 @user_errors

@@ -3,6 +3,7 @@
 `ModelPool` owns the backends of one run, so a target and an optimizer that name the same served model share one
 concurrency limit, while their usage is counted separately. An in-process model gives each role a llama.cpp context
 of its own (unless its spec says `context=shared`), so neither role's calls throw away the other's prompt prefix.
+With `slots`, local models are served by a llama-server each (see lm/llama_server.py), one for both roles.
 """
 
 from __future__ import annotations
@@ -67,17 +68,19 @@ class ModelPool:
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     notice: Callable[[str], None] | None = None
+    slots: int | None = None  # serve local models with llama-server, decoding this many requests together
     usage: UsageByRole = field(default_factory=UsageByRole)
     _backends: dict[tuple[str, str], tuple[ChatBackend, asyncio.Semaphore]] = field(default_factory=dict, repr=False)
 
     def backend(self, spec: str | ModelSpec, role: Role | None = None) -> tuple[ChatBackend, asyncio.Semaphore]:
         spec = parse_spec(spec) if isinstance(spec, str) else spec
-        context = role if role and spec.in_process and spec.options.get("context") != "shared" else "shared"
+        own_context = role and spec.in_process(self.slots) and spec.options.get("context") != "shared"
+        context = role if own_context else "shared"
         key = (str(spec), context)
         if key not in self._backends:
             kwargs = {"notice": self.notice} if self.notice else {}
             backend = open_backend(spec, threads=self.threads, base_url=self.base_url, api_key=self.api_key,
-                                   context=context, **kwargs)
+                                   context=context, slots=self.slots, **kwargs)
             self._backends[key] = (backend, asyncio.Semaphore(backend.max_concurrency))
         return self._backends[key]
 

