@@ -53,8 +53,13 @@ def run_search(model: str, threads: int, out: Path, cache: ResponseCache | None)
     wall = time.perf_counter() - start
     u = result.usage
     lm_s = u.target.seconds + u.optimizer.seconds
+    reuse = u.target.plus(u.optimizer).prefix_reuse()
     return {"wall_s": round(wall, 3), "lm_s": round(lm_s, 3), "calls": u.calls, "cache_hits": u.cache_hits,
-            "overhead": round(1 - lm_s / wall, 4) if wall else None}
+            "overhead": round(1 - lm_s / wall, 4) if wall else None,
+            # as llama.cpp counted it: prompt tokens reused from a cached prefix, seconds of prompt and generation
+            "prefix_reuse": round(reuse, 4) if reuse is not None else None,
+            "prompt_s": round(u.target.prompt_s + u.optimizer.prompt_s, 3),
+            "generate_s": round(u.target.generate_s + u.optimizer.generate_s, 3)}
 
 
 def requests_for(n: int, max_tokens: int) -> tuple[list[ChatRequest], list]:
@@ -141,6 +146,10 @@ def report(fig: dict) -> None:
     cold, warm, t = fig["search_cold"], fig["search_warm"], fig["throughput"]
     print(f"(a) overhead: wall {cold['wall_s']:.1f}s, LM calls {cold['lm_s']:.1f}s over {cold['calls']} calls -> "
           f"overhead {cold['overhead']:.1%} (target <= 3%)")
+    if cold.get("prefix_reuse") is not None:
+        print(f"    prompt tokens reused {cold['prefix_reuse']:.1%}; llama.cpp's prompt processing "
+              f"{cold['prompt_s']:.1f}s, generation {cold['generate_s']:.1f}s (an ABO run, lever by lever: "
+              "bench/engine_speed.py)")
     print(f"(b) throughput: server saturated {'/'.join(f'{r:.2f}' for r in t['server_rps_runs'])} req/s; behavopt "
           + ", ".join(f"c{c} {t[f'behavopt_c{c}_rps']:.2f} ({t[f'ratio_c{c}']:.0%})" for c in (1, 2, 4, 8))
           + " (target >= 95% at saturation)")

@@ -171,3 +171,14 @@ def test_call_and_token_budgets_end_cleanly(smollm_path, tmp_path):
                                  check=True).stdout)
     assert "token budget" in result["stop_reason"] and len(result["steps"]) < 4
     assert result["spent"]["tokens"] <= 4000  # the whole run, final test included
+
+
+def test_the_time_split_line_says_where_a_roles_time_went():
+    from behavopt.cli.optimize_cmd import time_split
+    from behavopt.lm.types import Completion, Usage
+
+    usage = Usage()
+    assert time_split("target", usage) is None  # nothing timed: no line
+    usage.add(Completion("a", "stop", 400, 20, 3.0, prompt_tokens_processed=100, prompt_s=1.0, generate_s=1.5))
+    assert time_split("target", usage) == ("target: 75% of prompt tokens reused from a cached prefix; 1s prompt "
+                                           "processing, 2s generation, 0s other")

@@ -15,6 +15,7 @@ from rich.text import Text
 from behavopt.cli.common import err_console, user_errors
 from behavopt.cli.options import Connection, OwnData, with_shared_options
 from behavopt.core.errors import ConfigError
+from behavopt.lm.types import Usage
 from behavopt.optimizers.api import run_spec
 from behavopt.optimizers.estimate import compared
 from behavopt.optimizers.engine.cost import Price
@@ -112,8 +113,22 @@ def run_optimize(*, task: str | None, price: list[str], method: str, target: str
         print("  " + line)
     print(f"  stopped: {result.stop_reason}; LM calls target {u.target.calls}, optimizer {u.optimizer.calls}; "
           f"{u.wall_s:.0f}s")
+    for role in ("target", "optimizer"):
+        line = time_split(role, u.for_role(role))  # type: ignore[arg-type]
+        if line:
+            print("  " + line)
     run_dir = Path(result.run_dir)
     print(f"  result: {run_dir / 'result.json'}  best prompt: {run_dir / 'best_prompt.json'}")
+
+
+def time_split(role: str, usage: Usage) -> str | None:
+    """Where a role's LM time went, as the server counted it: prompt tokens reused, prompt processing, generation."""
+    reuse = usage.prefix_reuse()
+    if reuse is None:
+        return None
+    other = usage.seconds - usage.prompt_s - usage.generate_s
+    return (f"{role}: {reuse:.0%} of prompt tokens reused from a cached prefix; {usage.prompt_s:.0f}s prompt "
+            f"processing, {usage.generate_s:.0f}s generation, {other:.0f}s other")
 
 
 def caveats(result: OptimizationResult) -> list[str]:
