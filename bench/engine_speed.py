@@ -10,14 +10,16 @@ Configurations (`--rows`):
   before     one llama.cpp context for both roles, no saved prefix states, every child scored on all of dev
   contexts   a context per role, with recent prefix states kept (1 GiB each)
   after      contexts, and racing of children on dev (stop once a child cannot pass the beam's last member)
+  slots4     racing, with the model served by llama.cpp's llama-server decoding 4 requests together (`--slots 4`;
+             `make llama-server` first); not exact: batched arithmetic depends on the batch
 
-Rows are resumable: each finished row is written to bench/results/engine-speed/<row>.json and skipped when there;
-the table (<date>-engine-speed.md) is made from the rows present.
+Rows are resumable: each finished row is written to bench/results/<name>/<row>.json (name: engine-speed) and skipped
+when there; the table (<date>-<name>.md) is made from the rows present.
 
 `--determinism N` measures what prefix reuse costs in exactness: the first N candidates of the 'after' run, each on
 all of dev, asked once as the engine asks (one candidate's calls back to back, reusing the prefix) and once from
 scratch (the context emptied before every call); it counts the outputs and the answers that differ
-(bench/results/engine-speed/determinism.json).
+(bench/results/<name>/determinism.json).
 
     .venv/bin/python bench/engine_speed.py [--rows before,after] [--task bbh:object_counting] [--determinism 3]
 """
@@ -45,8 +47,8 @@ ROWS: dict[str, dict[str, Any]] = {
     "before": {"spec": "?context=shared&prefix_cache=0", "racing": False},
     "contexts": {"spec": "", "racing": False},
     "after": {"spec": "", "racing": True},
+    "slots4": {"spec": "?slots=4", "racing": True},
 }
-ROW_DIR = harness.RESULTS / "engine-speed"
 
 
 def warm(spec: str, threads: int) -> None:
@@ -87,7 +89,7 @@ def row_figures(result: OptimizationResult, out: Path, wall_s: float) -> dict[st
 def run_row(name: str, args: argparse.Namespace) -> dict[str, Any]:
     row = ROWS[name]
     spec = f"local:{args.model}{row['spec']}"
-    out = harness.RUNS / f"engine-speed-{name}"
+    out = harness.RUNS / f"{args.name}-{name}"
     shutil.rmtree(out, ignore_errors=True)
     warm(spec, args.threads)
     start = time.perf_counter()
@@ -101,7 +103,7 @@ def determinism(args: argparse.Namespace, n_candidates: int) -> dict[str, Any]:
     from behavopt.lm.spec import open_backend
     from behavopt.tasks import load_task
 
-    rundir = RunDir(harness.RUNS / "engine-speed-after")
+    rundir = RunDir(harness.RUNS / f"{args.name}-after")
     state = rundir.load_checkpoint()
     assert state is not None, "run the 'after' row first"
     settings = rundir.load_config().settings
@@ -162,27 +164,28 @@ def main() -> None:
     ap.add_argument("--determinism", type=int, default=0, metavar="N",
                     help="also compare prefix reuse with from-scratch outputs on the first N candidates' dev calls")
     args = ap.parse_args()
-    ROW_DIR.mkdir(parents=True, exist_ok=True)
-    if args.determinism and not (ROW_DIR / "determinism.json").is_file():
-        found = determinism(args, args.determinism)
-        atomic_write_json(ROW_DIR / "determinism.json", {"meta": harness.run_meta(), "results": found})
-        print(f"determinism: {found['outputs_changed']} outputs and {found['answers_changed']} answers of "
-              f"{found['requests']} changed with prefix reuse against from scratch")
+    row_dir = harness.RESULTS / args.name
+    row_dir.mkdir(parents=True, exist_ok=True)
     for name in args.rows.split(","):
-        path = ROW_DIR / f"{name}.json"
+        path = row_dir / f"{name}.json"
         if path.is_file():
             print(f"{name}: done before ({path}), skipped")
             continue
         figures = run_row(name, args)
         atomic_write_json(path, {"meta": harness.run_meta(), "results": figures})
         print(f"{name}: {figures['wall_s']:.0f} s, best {figures['best']['id']} test {figures['best']['test']}")
-    rows = {n: harness.read_results(ROW_DIR / f"{n}.json") for n in ROWS if (ROW_DIR / f"{n}.json").is_file()}
+    if args.determinism and not (row_dir / "determinism.json").is_file():
+        found = determinism(args, args.determinism)
+        atomic_write_json(row_dir / "determinism.json", {"meta": harness.run_meta(), "results": found})
+        print(f"determinism: {found['outputs_changed']} outputs and {found['answers_changed']} answers of "
+              f"{found['requests']} changed with prefix reuse against from scratch")
+    rows = {n: harness.read_results(row_dir / f"{n}.json") for n in ROWS if (row_dir / f"{n}.json").is_file()}
     markdown = table(rows)
-    if (ROW_DIR / "determinism.json").is_file():
-        d = harness.read_results(ROW_DIR / "determinism.json")
-        markdown += (f"\n\nPrefix reuse against from scratch, the same {d['requests']} requests ({len(d['candidates'])} "
-                     f"candidates x dev): {d['outputs_changed']} outputs, {d['answers_changed']} answers and "
-                     f"{d['scores_changed']} scores changed.")
+    if (row_dir / "determinism.json").is_file():
+        d = harness.read_results(row_dir / "determinism.json")
+        markdown += (f"\n\nPrefix reuse against from scratch, the same {d['requests']} requests "
+                     f"({len(d['candidates'])} candidates x dev): {d['outputs_changed']} outputs, "
+                     f"{d['answers_changed']} answers and {d['scores_changed']} scores changed.")
     print(markdown)
     harness.write_results(args.name, rows, markdown)
 

@@ -28,7 +28,7 @@ class CandidateSummary:
     feedback: str | None
     origin: str
     demos: tuple[Message, ...] = ()
-    early_stopped: bool = False  # scored on a dev minibatch only: dev_score is that minibatch's
+    early_stopped: bool = False  # scored on part of dev only (minibatch or racing): dev_score is the mean over that part
     figures: BehaviorFigures | None = None  # the method's own figures (ABO: adherence, failing steps)
 
 

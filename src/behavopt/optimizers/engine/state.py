@@ -31,7 +31,8 @@ class SearchState:
     stop_reason: str | None = None
     usage_before: UsageByRole = field(default_factory=UsageByRole)  # usage of earlier sessions of this run
     wall_before: float = 0.0
-    # Candidates scored on a dev minibatch only (their dev score is that minibatch's): out of every selection.
+    # Candidates scored on part of dev only, by a minibatch or racing (their dev score is the mean over that part):
+    # out of every selection.
     early_stopped: list[str] = field(default_factory=list)
     method_notes: dict[str, Any] = field(default_factory=dict)  # the method's own notes (ABO's failing-step counts)
     strategy: dict[str, Any] = field(default_factory=dict)  # the strategy's own data (MCTS visit counts)
@@ -53,7 +54,7 @@ class SearchState:
         return self.candidates[INITIAL_ID]
 
     def fully_scored(self) -> dict[str, float]:
-        """Dev scores of candidates scored on all of dev (early-stopped ones hold a minibatch score only)."""
+        """Dev scores of candidates scored on all of dev (early-stopped ones hold the score of part of dev only)."""
         partial = set(self.early_stopped)
         return {cid: score for cid, score in self.dev_scores.items() if cid not in partial}
 
