@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import random
 import shutil
 import time
 from pathlib import Path
@@ -137,6 +138,49 @@ def determinism(args: argparse.Namespace, n_candidates: int) -> dict[str, Any]:
             "scores_changed": sum(not r["same_score"] for r in rows), "pairs": rows}
 
 
+def levers_replayed(args: argparse.Namespace, minibatches: tuple[int, ...] = (5, 8, 12)) -> dict[str, Any]:
+    """Racing and `--minibatch k`, replayed on the 'before' run's full dev records: the dev calls each would have
+    made, and the steps whose beam would have changed (a child dropped that full scoring put in the beam)."""
+    from behavopt.eval.stats import mean_score
+    from behavopt.optimizers.candidate import ranked
+    from behavopt.tasks import load_task
+
+    rundir = RunDir(harness.RUNS / f"{args.name}-before")
+    state, settings = rundir.load_checkpoint(), rundir.load_config().settings
+    assert state is not None, "run the 'before' row first"
+    dev = harness.splits_of(load_task(args.task, data_dir=args.data_dir), settings).dev
+    scores = {cid: {r.id: r.score for split, r in rundir.load_records(cid) if split == "dev"}
+              for cid in state.candidates}
+    beam_size, seed = settings.search.beam, settings.data.seed
+    full_calls, raced_calls, mini = 0, 0, {k: {"calls": 0, "changed_steps": []} for k in minibatches}
+    for before, entry in zip(state.step_log, state.step_log[1:]):
+        parents, children = before.beam, entry.created
+        pool_scores = {c: mean_score(list(scores[c].values())) for c in parents + children}
+        full_calls += len(children) * len(dev)
+        known = {p: pool_scores[p] for p in parents}
+        for child in children:  # racing: in order, each example until the child cannot pass the beam's last member
+            seen: list[float] = []
+            for e in dev:
+                seen.append(scores[child][e.id])
+                bar = sorted(known.values(), reverse=True)[beam_size - 1] if len(known) >= beam_size else None
+                if bar is not None and len(seen) < len(dev) and \
+                        mean_score(seen + [1.0] * (len(dev) - len(seen))) <= bar:
+                    break
+            raced_calls += len(seen)
+            if len(seen) == len(dev):
+                known[child] = pool_scores[child]
+        for k, figures in mini.items():
+            batch = random.Random(f"{seed}:minibatch:{entry.step}").sample(dev, k)
+            on_batch = {c: mean_score([scores[c][e.id] for e in batch]) for c in parents + children}
+            floor = min(on_batch[p] for p in parents)
+            kept = [c for c in children if on_batch[c] >= floor]
+            figures["calls"] += len(children) * k + len(kept) * (len(dev) - k)
+            if ranked(parents + kept, pool_scores)[:beam_size] != entry.beam:
+                figures["changed_steps"].append(entry.step)
+    return {"full_dev_calls": full_calls, "racing_dev_calls": raced_calls,
+            "minibatch": {str(k): v for k, v in mini.items()}}
+
+
 def table(rows: dict[str, dict[str, Any]]) -> str:
     lines = ["| row | wall s | target calls | target prefix reuse | target prompt / generate / other s | "
              "optimizer calls | optimizer prefix reuse | best | dev | test | speed-up vs before |",
@@ -181,6 +225,14 @@ def main() -> None:
               f"{found['requests']} changed with prefix reuse against from scratch")
     rows = {n: harness.read_results(row_dir / f"{n}.json") for n in ROWS if (row_dir / f"{n}.json").is_file()}
     markdown = table(rows)
+    if "before" in rows:
+        replay = levers_replayed(args)
+        rows["before"]["levers_replayed"] = replay
+        markdown += (f"\n\nReplayed on the 'before' run's full dev records: its children took "
+                     f"{replay['full_dev_calls']} dev calls; racing would take {replay['racing_dev_calls']} with "
+                     "every beam the same; " + "; ".join(
+                         f"--minibatch {k}: {m['calls']} calls, beam changed at steps {m['changed_steps'] or 'none'}"
+                         for k, m in replay["minibatch"].items()) + ".")
     if (row_dir / "determinism.json").is_file():
         d = harness.read_results(row_dir / "determinism.json")
         markdown += (f"\n\nPrefix reuse against from scratch, the same {d['requests']} requests "
