@@ -57,7 +57,8 @@ def warm(spec: str, threads: int) -> None:
     async def go() -> None:
         async with ModelPool(threads=threads) as pool:
             for role in ("target", "optimizer"):
-                await pool.lm(spec, role).complete(ChatRequest((Message("user", "hi"),), max_tokens=2))  # type: ignore[arg-type]
+                hello = ChatRequest((Message("user", "hi"),), max_tokens=2)
+                await pool.lm(spec, role).complete(hello)  # type: ignore[arg-type]
 
     asyncio.run(go())
 

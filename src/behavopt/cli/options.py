@@ -109,7 +109,8 @@ OWN_OPTIONS: dict[str, tuple[Any, Any]] = {
 # Each Connection field's option, in the order `--help` lists them.
 CONNECTION_OPTIONS: dict[str, tuple[Any, Any]] = {
     "data_dir": (Optional[Path], DATA_DIR), "no_cache": (bool, NO_CACHE), "cache": (Optional[Path], CACHE),
-    "threads": (Optional[int], THREADS), "slots": (Optional[int], SLOTS), "base_url": (Optional[str], BASE_URL), "api_key": (Optional[str], API_KEY)}
+    "threads": (Optional[int], THREADS), "slots": (Optional[int], SLOTS), "base_url": (Optional[str], BASE_URL),
+    "api_key": (Optional[str], API_KEY)}
 
 
 def with_shared_options(*, settings: bool = True, own_data: bool = False, exclude_groups: tuple[str, ...] = (),

@@ -5,7 +5,8 @@ One loaded model per (file, load parameters, context name) per process, all call
 
 llama.cpp reuses a prompt's prefix only against what its context holds now, so each role gets a context of its own
 (an optimizer call does not evict the target's prefix), and each context keeps the states of its recent prompts
-(llama-cpp-python's LRU state cache, with `prefix_caching_llama`'s lighter states): a prompt that starts like one seen a few calls ago restores that state instead of recomputing it.
+(llama-cpp-python's LRU state cache, with `prefix_caching_llama`'s lighter states): a prompt that starts like one
+seen a few calls ago restores that state instead of recomputing it.
 """
 
 from __future__ import annotations
@@ -173,8 +174,9 @@ class LlamaCppBackend:
         self.path = Path(path)
         self.params = params or LlamaLoadParams()
         self.name = name
-        # Thread count, batch size and prefix reuse do not change greedy outputs meaningfully (bench/efficiency.py
-        # counts the answers they change); the context size can (truncation).
+        # Thread count, batch size and prefix reuse change greedy outputs only through rounding (how a prompt is split
+        # into batches; bench/engine_speed.py counts the answers that change), so they stay out of the identity; the
+        # context size can change them outright (truncation).
         self.identity = f"llama.cpp:{file_sha256}:ctx={self.params.n_ctx}"
         self.slot = model_slot(self.path, self.params, context)
 

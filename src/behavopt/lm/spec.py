@@ -2,7 +2,8 @@
 
 Options: for local/gguf `n_ctx`, `threads`, `gpu_layers`, `prefix_cache` (MiB of recent prompt states kept per
 context, 0 for none), `context` (`role`: a llama.cpp context per role, the default; `shared`: one for both), `slots`
-(serve it with llama.cpp's llama-server, decoding this many requests together; see lm/llama_server.py); for openai `base_url`, `concurrency`, `timeout`.
+(serve it with llama.cpp's llama-server, decoding this many requests together; see lm/llama_server.py); for openai
+`base_url`, `concurrency`, `timeout`.
 """
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ class Usage:
             self.generate_s += completion.generate_s or 0.0
 
     def prefix_reuse(self) -> float | None:
-        """The share of the timed calls' prompt tokens that the server reused instead of computing (None: none timed)."""
+        """The share of the timed calls' prompt tokens that the server reused rather than computed (None: none
+        timed)."""
         if not self.timed_prompt_tokens:
             return None
         return 1 - self.prompt_tokens_processed / self.timed_prompt_tokens

@@ -28,7 +28,7 @@ class CandidateSummary:
     feedback: str | None
     origin: str
     demos: tuple[Message, ...] = ()
-    early_stopped: bool = False  # scored on part of dev only (minibatch or racing): dev_score is the mean over that part
+    early_stopped: bool = False  # scored on part of dev (minibatch or racing): dev_score is the mean over that part
     figures: BehaviorFigures | None = None  # the method's own figures (ABO: adherence, failing steps)
 
 

@@ -82,8 +82,8 @@ class StudyRunner:
         optimize_task(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
                       resume=rundir.config_path.is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
                       cache=self.cache if self.cache is not None else False, threads=self.spec.threads,
-                      slots=self.spec.slots, base_url=self.spec.base_url, api_key=self.spec.api_key, own_task=self.own_task,
-                      **{**self.spec.settings, **settings, "seed": seed})
+                      slots=self.spec.slots, base_url=self.spec.base_url, api_key=self.spec.api_key,
+                      own_task=self.own_task, **{**self.spec.settings, **settings, "seed": seed})
         return RunView.load(out)
 
     def real_errors_run(self, method: str, seed: int) -> RunView:
