@@ -16,10 +16,11 @@ Configurations (`--rows`):
 Rows are resumable: each finished row is written to bench/results/<name>/<row>.json (name: engine-speed) and skipped
 when there; the table (<date>-<name>.md) is made from the rows present.
 
-`--determinism N` measures what prefix reuse costs in exactness: the first N candidates of the 'after' run, each on
-all of dev, asked once as the engine asks (one candidate's calls back to back, reusing the prefix) and once from
-scratch (the context emptied before every call); it counts the outputs and the answers that differ
-(bench/results/<name>/determinism.json).
+`--determinism N` measures what speed costs in exactness, on the first N candidates of the 'after' run, each on all
+of dev: in-process, asked as the engine asks (one candidate's calls back to back, reusing the prefix) against from
+scratch (the context emptied before every call), in determinism.json; through llama-server with 4 slots, two
+identical passes with every request in flight, in determinism-slots.json. Each counts the outputs, answers and
+scores that differ.
 
     .venv/bin/python bench/engine_speed.py [--rows before,after] [--task bbh:object_counting] [--determinism 3]
 """
@@ -100,9 +101,8 @@ def run_row(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"row": name, "spec": spec, **row, **row_figures(result, out, time.perf_counter() - start)}
 
 
-def determinism(args: argparse.Namespace, n_candidates: int) -> dict[str, Any]:
-    """Outputs with prefix reuse against from scratch, on the same requests, for the 'after' run's candidates."""
-    from behavopt.lm.spec import open_backend
+def candidate_requests(args: argparse.Namespace, n_candidates: int) -> tuple[Any, list[tuple[ChatRequest, Any]]]:
+    """The task and the dev requests of the 'after' run's first candidates, as the engine sends them."""
     from behavopt.tasks import load_task
 
     rundir = RunDir(harness.RUNS / f"{args.name}-after")
@@ -111,32 +111,54 @@ def determinism(args: argparse.Namespace, n_candidates: int) -> dict[str, Any]:
     settings = rundir.load_config().settings
     task = load_task(args.task, data_dir=args.data_dir)
     dev = harness.splits_of(task, settings).dev
-    candidates = list(state.candidates.values())[:n_candidates]
+    return task, [(ChatRequest(tuple(c.render(e)), max_tokens=settings.models.target_max_tokens, seed=0), e)
+                  for c in list(state.candidates.values())[:n_candidates] for e in dev]
+
+
+def changed(task: Any, pairs: list[tuple[ChatRequest, Any]], first: list[str], second: list[str]) -> dict[str, int]:
+    """How many of the same requests got another output, answer or score the second time."""
+    graded = [(task.grade(a, e), task.grade(b, e)) for (_, e), a, b in zip(pairs, first, second)]
+    return {"requests": len(pairs), "outputs_changed": sum(a != b for a, b in zip(first, second)),
+            "answers_changed": sum(x.answer != y.answer for x, y in graded),
+            "scores_changed": sum(x.score != y.score for x, y in graded)}
+
+
+def determinism(args: argparse.Namespace, n_candidates: int) -> dict[str, Any]:
+    """In-process outputs with prefix reuse (one candidate's calls back to back, as the engine sends them) against
+    from scratch (the context emptied before every call), on the same requests."""
+    from behavopt.lm.spec import open_backend
+
+    task, pairs = candidate_requests(args, n_candidates)
     spec = f"local:{args.model}?threads={args.threads}"
     reuse = open_backend(spec, context="determinism-reuse")
     scratch = open_backend(f"{spec}&prefix_cache=0", context="determinism-scratch")  # nothing to restore from
 
-    async def ask(backend: Any, request: ChatRequest, from_scratch: bool) -> str:
-        if from_scratch:
-            await backend.slot.call(lambda: backend.slot.llama().reset())
-        return (await backend.complete(request)).text
+    async def go() -> tuple[list[str], list[str]]:
+        kept, fresh = [], []
+        for request, _ in pairs:
+            kept.append((await reuse.complete(request)).text)
+            await scratch.slot.call(lambda: scratch.slot.llama().reset())
+            fresh.append((await scratch.complete(request)).text)
+        return kept, fresh
 
-    async def go() -> list[dict[str, Any]]:
-        rows = []
-        for c in candidates:
-            for e in dev:
-                request = ChatRequest(tuple(c.render(e)), max_tokens=settings.models.target_max_tokens, seed=0)
-                kept, fresh = await ask(reuse, request, False), await ask(scratch, request, True)
-                rows.append({"candidate": c.id, "example": e.id, "same_output": kept == fresh,
-                             "same_answer": task.grade(kept, e).answer == task.grade(fresh, e).answer,
-                             "same_score": task.grade(kept, e).score == task.grade(fresh, e).score})
-        return rows
+    kept, fresh = asyncio.run(go())
+    return {"compared": "in-process: prefix reuse against from scratch", "candidates": n_candidates,
+            **changed(task, pairs, kept, fresh)}
 
-    rows = asyncio.run(go())
-    return {"candidates": [c.id for c in candidates], "requests": len(rows),
-            "outputs_changed": sum(not r["same_output"] for r in rows),
-            "answers_changed": sum(not r["same_answer"] for r in rows),
-            "scores_changed": sum(not r["same_score"] for r in rows), "pairs": rows}
+
+def slots_determinism(args: argparse.Namespace, n_candidates: int, slots: int = 4) -> dict[str, Any]:
+    """The same requests twice through a llama-server decoding `slots` together, all in flight at once: what
+    batching changes between identical runs."""
+    task, pairs = candidate_requests(args, n_candidates)
+
+    async def one_pass() -> list[str]:
+        async with ModelPool(threads=args.threads, slots=slots) as pool:
+            lm = pool.lm(f"local:{args.model}", "target")
+            return [c.text for c in await asyncio.gather(*(lm.complete(r) for r, _ in pairs))]
+
+    first, second = asyncio.run(one_pass()), asyncio.run(one_pass())
+    return {"compared": f"llama-server, {slots} slots: two identical passes", "candidates": n_candidates,
+            **changed(task, pairs, first, second)}
 
 
 def levers_replayed(args: argparse.Namespace, minibatches: tuple[int, ...] = (5, 8, 12)) -> dict[str, Any]:
@@ -219,11 +241,12 @@ def main() -> None:
         figures = run_row(name, args)
         atomic_write_json(path, {"meta": harness.run_meta(), "results": figures})
         print(f"{name}: {figures['wall_s']:.0f} s, best {figures['best']['id']} test {figures['best']['test']}")
-    if args.determinism and not (row_dir / "determinism.json").is_file():
-        found = determinism(args, args.determinism)
-        atomic_write_json(row_dir / "determinism.json", {"meta": harness.run_meta(), "results": found})
-        print(f"determinism: {found['outputs_changed']} outputs and {found['answers_changed']} answers of "
-              f"{found['requests']} changed with prefix reuse against from scratch")
+    for file, measure in (("determinism.json", determinism), ("determinism-slots.json", slots_determinism)):
+        if args.determinism and not (row_dir / file).is_file():
+            found = measure(args, args.determinism)
+            atomic_write_json(row_dir / file, {"meta": harness.run_meta(), "results": found})
+            print(f"{found['compared']}: {found['outputs_changed']} outputs and {found['answers_changed']} answers "
+                  f"of {found['requests']} changed")
     rows = {n: harness.read_results(row_dir / f"{n}.json") for n in ROWS if (row_dir / f"{n}.json").is_file()}
     markdown = table(rows)
     if "before" in rows:
@@ -234,11 +257,14 @@ def main() -> None:
                      "every beam the same; " + "; ".join(
                          f"--minibatch {k}: {m['calls']} calls, beam changed at steps {m['changed_steps'] or 'none'}"
                          for k, m in replay["minibatch"].items()) + ".")
-    if (row_dir / "determinism.json").is_file():
-        d = harness.read_results(row_dir / "determinism.json")
-        markdown += (f"\n\nPrefix reuse against from scratch, the same {d['requests']} requests "
-                     f"({len(d['candidates'])} candidates x dev): {d['outputs_changed']} outputs, "
-                     f"{d['answers_changed']} answers and {d['scores_changed']} scores changed.")
+    for file in ("determinism.json", "determinism-slots.json"):
+        if (row_dir / file).is_file():
+            d = harness.read_results(row_dir / file)
+            d.setdefault("compared", "in-process: prefix reuse against from scratch")  # the first file's wording
+            n_candidates = len(d["candidates"]) if isinstance(d["candidates"], list) else d["candidates"]
+            markdown += (f"\n\n{d['compared']}, the same {d['requests']} requests ({n_candidates} candidates x "
+                         f"dev): {d['outputs_changed']} outputs, {d['answers_changed']} answers and "
+                         f"{d['scores_changed']} scores changed.")
     print(markdown)
     harness.write_results(args.name, rows, markdown)
 
