@@ -182,3 +182,27 @@ def test_the_time_split_line_says_where_a_roles_time_went():
     usage.add(Completion("a", "stop", 400, 20, 3.0, prompt_tokens_processed=100, prompt_s=1.0, generate_s=1.5))
     assert time_split("target", usage) == ("target: 75% of prompt tokens reused from a cached prefix; 1s prompt "
                                            "processing, 2s generation, 0s other")
+
+
+def _llama_server_built() -> bool:
+    from tests.conftest import REPO
+
+    return (REPO / ".build" / "llama-server").is_file() or bool(os.environ.get("BEHAVOPT_LLAMA_SERVER"))
+
+
+def _llama_server_pids() -> set[str]:
+    ps = subprocess.run(["pgrep", "-f", "llama-server"], capture_output=True, text=True)
+    return set(ps.stdout.split())
+
+
+@pytest.mark.skipif(not _llama_server_built(), reason="llama-server not built: run `make llama-server`")
+def test_slots_serve_the_local_models_with_llama_server_in_one_flag(smollm_path, tmp_path):
+    out = tmp_path / "run"
+    before = _llama_server_pids()
+    proc = behavopt("optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--out", str(out), "--slots", "2",
+                    "--no-cache", env_home=tmp_path, check=True)
+    result = OptimizationResult.load(out / "result.json")
+    target = result.usage.target
+    assert target.calls > 0 and target.timed_calls == target.calls  # every call answered by llama-server's timings
+    assert "of prompt tokens reused from a cached prefix" in proc.stdout
+    assert _llama_server_pids() <= before  # the server it started stopped with the run
