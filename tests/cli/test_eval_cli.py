@@ -104,3 +104,29 @@ def test_bad_input_gives_one_clear_line(case, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
     assert must_name in lines[0] and "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_a_dead_endpoint_is_an_error_naming_the_cause_not_a_score_of_zero(tmp_path):
+    proc = behavopt("eval", "--task", "demo:navigate", "--model", "openai:foo", "--base-url",
+                    "http://127.0.0.1:9/v1", "--limit", "2", "--no-cache", env_home=tmp_path)
+    assert proc.returncode == 1 and "accuracy" not in proc.stdout
+    assert proc.stderr.strip().startswith("error: stopped: all 2 examples failed in the LM layer")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "APIConnectionError at http://127.0.0.1:9/v1" in proc.stderr
+
+
+def test_an_evaluation_with_missing_examples_says_so_and_exits_3(capsys):
+    import typer
+
+    from behavopt.cli.eval_cmd import exit_if_incomplete
+    from behavopt.eval.evaluator import EvalRecord, EvalResult, EvalSummary
+
+    records = [EvalRecord("a", "x", "Answer: 1", "1", "1", True, None, 0.1, False),
+               EvalRecord("b", "y", None, None, "2", False, "LMRetriesExhausted: 503", 0.1, False, missing=True)]
+    summary = EvalSummary(task="t", model="m", split="test", accuracy=1.0, n=1, correct=1, ci95=(0.2, 1.0),
+                          answer_chance=1.0, errors=1, lm_errors=1, usage={}, wall_s=0.2, missing=1)
+    with pytest.raises(typer.Exit) as info:
+        exit_if_incomplete(EvalResult(records, summary))
+    assert info.value.exit_code == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert "incomplete: 1 of 2 examples got no answer from the model" in err and "LMRetriesExhausted: 503" in err

@@ -76,3 +76,40 @@ def test_wilson_interval_edges():
     assert hi == pytest.approx(1.0) and 0.6 < lo < 0.8
     lo, hi = wilson_interval(5, 10)
     assert lo < 0.5 < hi and abs((0.5 - lo) - (hi - 0.5)) < 1e-9
+
+
+def flaky_lm(failing: set[str], *, retries: int = 1) -> tuple[LM, ScriptedBackend]:
+    """Answers every example right, except those whose input is in `failing`: the server gives up on them."""
+    backend = ScriptedBackend(lambda r: "Answer: " + r.messages[-1].content.rsplit(" ", 1)[-1],
+                              fail=lambda r: LMTransientError("503 from the server")
+                              if r.messages[-1].content.split("\n\n")[-1] in failing else None)
+    return LM(backend, role="target", usage=Usage(),
+              retry=RetryPolicy(max_retries=retries, base_delay_s=0.001)), backend
+
+
+def test_an_example_the_server_did_not_answer_is_missing_not_wrong():
+    task = echo_task(10)
+    lm, _ = flaky_lm({"say 3"})
+    result = run(Evaluator(task, lm), task.examples)
+    missing = [r for r in result.records if r.missing]
+    assert [r.id for r in missing] == ["e3"] and "503" in missing[0].error
+    s = result.summary
+    assert (s.n, s.correct, s.accuracy, s.missing, s.complete) == (9, 9, 1.0, 1, False)  # 9/9, not 9/10
+    assert s.to_dict()["complete"] is False and s.lm_errors == 1
+
+
+def test_an_input_longer_than_the_context_is_that_examples_own_error():
+    backend = ScriptedBackend(lambda r: "Answer: 2", fail=lambda r: LMContextOverflow("too long")
+                              if r.messages[-1].content.endswith("say 1") else None)
+    task = echo_task(3)
+    result = run(Evaluator(task, LM(backend, role="target", usage=Usage())), task.examples)
+    assert not result.records[1].missing and result.summary.complete
+    assert (result.summary.n, result.summary.correct) == (3, 1)  # scored 0, as an answer that failed
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_an_evaluation_with_every_example_missing_stops_naming_the_cause_whatever_its_size(n):
+    task = echo_task(n)
+    lm, _ = flaky_lm({f"say {i}" for i in range(n)})
+    with pytest.raises(EvalAborted, match=f"all {n} examples failed in the LM layer.*503 from the server"):
+        run(Evaluator(task, lm), task.examples)

@@ -65,3 +65,45 @@ def test_optimize_scores_test_only_at_the_end(scripted, method):
     hits = sum(task.metric(a, e) for a in answers if a is not None for e in splits.test)
     assert result.answer_chance.best.test == pytest.approx(hits / len(splits.test) ** 2, abs=1e-4)
     assert 0 <= result.answer_chance.initial.dev <= 1 and 0 <= result.answer_chance.initial.test <= 1
+
+
+def test_calls_the_server_never_answered_stop_the_run_and_a_resume_scores_just_those(scripted, monkeypatch, tmp_path):
+    from behavopt.eval.evaluator import EvalAborted
+    from behavopt.lm.errors import LMTransientError
+    from behavopt.lm.retry import RetryPolicy
+
+    task, out, backends, inputs, _ = scripted
+    monkeypatch.setattr("behavopt.optimizers.run.RetryPolicy", lambda: RetryPolicy(max_retries=1, base_delay_s=0.001))
+    settings = dict(initial=3, beam=2, expand=2, steps=2, errors=3, train_size=20, dev_size=20, test_size=15,
+                    train_batch=10, seed=3)
+    splits = task.split(20, 20, 15, seed=3)
+    inputs["test"] = []  # (the fixture's check that test data waits for the end reads one run directory)
+    target = backends["target"]
+    full = optimize("items", "apo", "openai:target", "openai:optimizer", out=tmp_path / "full",
+                    cache=tmp_path / "full.sqlite", **settings)
+    full_calls = len(target.requests)
+
+    victim = splits.dev[4].input
+    failed: list[str] = []
+
+    def outage(request):  # after step 0, the server fails every request about one dev example
+        if victim in text_of(request) and (out / "checkpoint.json").is_file():
+            failed.append(text_of(request))
+            return LMTransientError("503 Service Unavailable")
+        return None
+
+    target.fail, start = outage, len(target.requests)
+    with pytest.raises(EvalAborted, match=r"stopped: \d+ of \d+ target calls got no answer.*503 Service Unavailable"):
+        optimize("items", "apo", "openai:target", "openai:optimizer", out=out, cache=tmp_path / "c.sqlite", **settings)
+    assert failed and not (out / "result.json").exists()
+    kept = [json.loads(line) for f in (out / "records").glob("*.jsonl") for line in f.read_text().splitlines()]
+    assert kept and not any(r["input"] == victim and r["split"] == "dev" and r["output"] is None for r in kept)
+    answered = len(target.requests) - start - len(failed)
+
+    target.fail, start = (lambda r: None), len(target.requests)
+    resumed = optimize("items", "apo", "openai:target", "openai:optimizer", out=out, cache=tmp_path / "c.sqlite",
+                       resume=True, **settings)
+    assert len(target.requests) - start == full_calls - answered  # no answered call was made again
+    assert resumed.best_candidate == full.best_candidate and resumed.best_dev_score == full.best_dev_score
+    assert resumed.best_test_score == full.best_test_score
+    assert [s.beam for s in resumed.steps] == [s.beam for s in full.steps]

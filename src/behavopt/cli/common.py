@@ -12,6 +12,7 @@ from rich.console import Console
 
 from behavopt.core.errors import BehavoptError
 from behavopt.core.paths import default_cache_path
+from behavopt.eval.evaluator import EvalAborted
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.errors import LMError
@@ -34,6 +35,8 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except EvalAborted as err:  # the model or server failed, not the user's input
+            raise fail(str(err), code=1) from None
         except BehavoptError as err:
             raise fail(str(err)) from None
         except LMError as err:

@@ -15,7 +15,7 @@ from behavopt.cli.options import Connection, with_shared_options
 from behavopt.core.errors import ConfigError
 from behavopt.core.files import atomic_write_json, atomic_write_jsonl
 from behavopt.eval import EvalSettings, Evaluator
-from behavopt.eval.evaluator import EvalResult
+from behavopt.eval.evaluator import EvalResult, missing_cause
 from behavopt.eval.prompts import Prompt, SplitSpec
 from behavopt.tasks import load_task
 from behavopt.tasks.data import Fields, task_from_data
@@ -153,6 +153,7 @@ def run_eval(*, task: str | None, data: Path | None, input_field: str | None, an
     s = result.summary
     if as_json:
         print(json.dumps({**s.to_dict(), **({"out": str(out)} if out else {})}))
+        exit_if_incomplete(result)
         return
     lo, hi = s.ci95
     print(f"{s.task} [{s.split}] with {s.model}: accuracy {s.accuracy:.3f} ({s.correct}/{s.n}), "
@@ -163,3 +164,16 @@ def run_eval(*, task: str | None, data: Path | None, input_field: str | None, an
           f"errors {s.errors} ({s.lm_errors} in the LM), {s.wall_s:.1f}s")
     if out is not None:
         print(f"  records: {out / 'records.jsonl'}  summary: {out / 'summary.json'}")
+    exit_if_incomplete(result)
+
+
+def exit_if_incomplete(result: EvalResult) -> None:
+    """Missing examples are never scores: say so, name the cause, and exit 3 so that no script takes it as whole."""
+    s = result.summary
+    if s.complete:
+        return
+    cause, count = missing_cause(result.records)
+    err_console.print(f"[bold red]incomplete:[/] {s.missing} of {s.n + s.missing} examples got no answer from the "
+                      f"model and are left out of the score ({count} of them: {cause}); run the same command again to "
+                      "fill in just those (the answered ones come from the cache)", highlight=False, soft_wrap=True)
+    raise typer.Exit(3)

@@ -1,7 +1,10 @@
 """Scores a candidate on examples with the target LM. The only place that calls the target.
 
-A failure on one example becomes a record with an error, never an exception up the stack, unless failures pass a
-set share: then the run stops and names the most common cause, since the rest would fail the same way.
+A failure on one example becomes a record with an error, never an exception up the stack. An LM failure is never a
+score: an example whose input does not fit the model's context is that example's own error (scored 0), but one the
+model or its server failed to answer is *missing*, left out of every score, and counted; a summary with missing
+examples says it is incomplete. When every example is missing, or missing ones pass a set share of those finished,
+the evaluation stops and names the most common cause, since the rest would fail the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from behavopt.core.errors import BehavoptError
 from behavopt.eval.prompts import PromptCandidate
 from behavopt.eval.stats import answer_chance, mean_score, score_interval
 from behavopt.lm.client import LM
-from behavopt.lm.errors import LMError
+from behavopt.lm.errors import LMContextOverflow, LMError
 from behavopt.lm.types import ChatRequest
 from behavopt.tasks.types import Example, Task
 
@@ -41,6 +44,8 @@ class EvalRecord:
     # The call's tokens as the model counted them (a cached call keeps the counts of the call that made it).
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The model or its server gave no answer (not this example's fault): the record is left out of every score.
+    missing: bool = False
 
     def __post_init__(self) -> None:
         if self.score is None:
@@ -64,9 +69,16 @@ class EvalSummary:
     lm_errors: int
     usage: dict
     wall_s: float
+    # Examples the model or server did not answer: not in n, correct or accuracy (0: the score is complete).
+    missing: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["complete"] = self.complete
         d["ci95"] = [round(x, 4) for x in self.ci95]
         d["accuracy"] = round(self.accuracy, 4)
         d["answer_chance"] = round(self.answer_chance, 4)
@@ -81,6 +93,12 @@ class EvalResult:
 
 class EvalAborted(BehavoptError):
     """Too many examples failed in the LM layer for the result to mean anything."""
+
+
+def missing_cause(records: list[EvalRecord]) -> tuple[str, int]:
+    """The most common error of the missing records, and how many had it."""
+    cause, count = Counter((r.error or "")[:300] for r in records if r.missing).most_common(1)[0]
+    return cause, count
 
 
 @dataclass
@@ -110,7 +128,8 @@ class Evaluator:
             completion = await self.lm.complete(self._request(candidate, example))
         except LMError as err:
             return EvalRecord(example.id, example.input, None, None, example.target, False,
-                              f"{type(err).__name__}: {err}", time.perf_counter() - start, False)
+                              f"{type(err).__name__}: {err}", time.perf_counter() - start, False,
+                              missing=not isinstance(err, LMContextOverflow))
         grade = self.task.grade(completion.text, example)
         error = grade.error
         if error is None and grade.answer is None:
@@ -132,8 +151,8 @@ class Evaluator:
         async def run(example: Example) -> None:
             record = await self.score_one(candidate, example)
             records[example.id] = record
-            if record.output is None and record.error:
-                lm_failures[record.error[:300]] += 1
+            if record.missing:
+                lm_failures[(record.error or "")[:300]] += 1
             if on_record:
                 on_record(record)
             done = len(records)
@@ -151,11 +170,17 @@ class Evaluator:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         ordered = [records[e.id] for e in examples]
+        if ordered and all(r.missing for r in ordered):
+            cause, _ = missing_cause(ordered)
+            raise EvalAborted(f"stopped: all {len(ordered)} examples failed in the LM layer; most common cause: "
+                              f"{cause}. Fix the model or server, then run again")
         return EvalResult(ordered, self._summary(ordered, examples, split, usage_before,
                                                 time.perf_counter() - start))
 
-    def _summary(self, records: list[EvalRecord], examples: list[Example], split: str, usage_before: dict,
+    def _summary(self, all_records: list[EvalRecord], all_examples: list[Example], split: str, usage_before: dict,
                  wall_s: float) -> EvalSummary:
+        scored = [(r, e) for r, e in zip(all_records, all_examples) if not r.missing]
+        records, examples = [r for r, _ in scored], [e for _, e in scored]
         n = len(records)
         correct = sum(r.correct for r in records)
         scores = [r.score or 0.0 for r in records]
@@ -165,5 +190,6 @@ class Evaluator:
         return EvalSummary(task=self.task.name, model=self.lm.name, split=split, accuracy=mean_score(scores),
                            n=n, correct=correct, ci95=score_interval(scores),
                            answer_chance=answer_chance([r.answer for r in records], examples, self.task.metric),
-                           errors=sum(r.error is not None for r in records),
-                           lm_errors=sum(r.output is None for r in records), usage=usage, wall_s=round(wall_s, 3))
+                           errors=sum(r.error is not None for r in all_records),
+                           lm_errors=sum(r.output is None for r in all_records), usage=usage, wall_s=round(wall_s, 3),
+                           missing=len(all_records) - n)

@@ -1,12 +1,15 @@
 """Scores candidates with the target: each (candidate, example) pair is scored once, and all pairs of a round run
-concurrently under the target's one concurrency limit."""
+concurrently under the target's one concurrency limit.
+
+A pair the model or its server failed to answer is never a score: it is not kept, and the round stops the run with
+the cause once the others are in, so that a resume scores just those pairs again (the rest come from the cache)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Callable, Iterable
 
-from behavopt.eval.evaluator import EvalRecord, Evaluator
+from behavopt.eval.evaluator import EvalAborted, EvalRecord, Evaluator, missing_cause
 from behavopt.eval.stats import mean_score
 from behavopt.optimizers.candidate import Candidate
 from behavopt.tasks.types import Example
@@ -40,14 +43,25 @@ class CandidateScorer:
         if not todo:
             return
 
+        missing: list[EvalRecord] = []
+
         async def one(c: Candidate, e: Example) -> None:
             record = await self.evaluator.score_one(c, e)
-            self._memo.setdefault(c.id, {})[e.id] = record
+            if record.missing:
+                missing.append(record)
+            else:
+                self._memo.setdefault(c.id, {})[e.id] = record
 
         await asyncio.gather(*(one(c, e) for c, e in todo))
         if self.on_scored:
             for c in {c.id: c for c, _ in todo}.values():
                 self.on_scored(c.id, self.all_records(c.id))
+        if missing:
+            cause, count = missing_cause(missing)
+            raise EvalAborted(f"stopped: {len(missing)} of {len(todo)} target calls got no answer from "
+                              f"{self.evaluator.lm.name} ({count} of them: {cause}); nothing was scored from them. "
+                              "Fix the model or server, then run again with --resume (answered calls come from the "
+                              "cache)")
 
     async def score_until(self, candidate: Candidate, examples: list[Example], wave: int,
                           hopeless: Callable[[list[EvalRecord]], bool]) -> bool:
