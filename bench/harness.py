@@ -189,7 +189,7 @@ async def score_with(lm: LM, task: Task, examples: list[Example], prompts: Mappi
     evaluator = Evaluator(task, lm, EvalSettings(max_tokens=settings.models.target_max_tokens, seed=settings.data.seed))
     out = {}
     for name, prompt in prompts.items():
-        out[name] = await evaluator.evaluate(prompt, examples, split="test")
+        out[name] = (await evaluator.evaluate(prompt, examples, split="test")).complete()
         if on_scored is not None:
             on_scored(name, out[name])
     return out

@@ -113,3 +113,14 @@ def test_an_evaluation_with_every_example_missing_stops_naming_the_cause_whateve
     lm, _ = flaky_lm({f"say {i}" for i in range(n)})
     with pytest.raises(EvalAborted, match=f"all {n} examples failed in the LM layer.*503 from the server"):
         run(Evaluator(task, lm), task.examples)
+
+
+def test_figures_that_must_be_whole_refuse_an_incomplete_result():
+    task = echo_task(6)
+    lm, _ = flaky_lm({"say 2"})
+    result = run(Evaluator(task, lm), task.examples)
+    with pytest.raises(EvalAborted, match="1 of 6 examples got no answer.*503 from the server"):
+        result.complete()
+    healthy, _ = flaky_lm(set())
+    whole = run(Evaluator(task, healthy), task.examples)
+    assert whole.complete() is whole

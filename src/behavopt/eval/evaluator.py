@@ -90,6 +90,15 @@ class EvalResult:
     records: list[EvalRecord]
     summary: EvalSummary
 
+    def complete(self) -> "EvalResult":
+        """This result, if every example was answered; else stop naming the cause (for figures that must be whole)."""
+        if self.summary.complete:
+            return self
+        cause, count = missing_cause(self.records)
+        raise EvalAborted(f"stopped: {self.summary.missing} of {len(self.records)} examples got no answer from "
+                          f"{self.summary.model} ({count} of them: {cause}). Fix the model or server, then run again "
+                          "(answered examples come from the cache)")
+
 
 class EvalAborted(BehavoptError):
     """Too many examples failed in the LM layer for the result to mean anything."""

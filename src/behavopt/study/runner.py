@@ -101,7 +101,7 @@ class StudyRunner:
         evaluator = Evaluator(self.task, pool.lm(self.spec.target, "target"),
                               EvalSettings(max_tokens=s.models.target_max_tokens, seed=seed))
         results = await asyncio.gather(*(evaluator.evaluate(c, list(examples)) for c in candidates))  # type: ignore
-        return [r.records for r in results]
+        return [r.complete().records for r in results]
 
     def test_scores(self, view: RunView, candidates: Sequence[Candidate], seed: int) -> list[float]:
         """Test accuracy of candidates of a run: read from result.json where it has them, else evaluated."""
