@@ -109,3 +109,31 @@ def test_a_half_written_last_event_line_is_cut_on_resume(tmp_path):
     rundir.prepare(config(), resume=True)
     assert [type(e) for e in rundir.events()] == [Started]
 
+
+
+def test_a_second_process_writing_the_same_run_directory_is_refused(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom behavopt.optimizers.rundir import RunDir\n"
+                               "with RunDir(sys.argv[1]).exclusive():\n    print('held', flush=True)\n"
+                               "    time.sleep(30)\n", str(tmp_path / "run")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ConfigError, match=rf"in use by another behavopt process \(pid {holder.pid}\)"):
+            with RunDir(tmp_path / "run").exclusive():
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    start = time.monotonic()
+    with RunDir(tmp_path / "run").exclusive():  # a killed holder leaves nothing to clean up
+        assert time.monotonic() - start < 5
+
+
+def test_a_run_refused_before_it_wrote_anything_leaves_no_directory(tmp_path):
+    with pytest.raises(ConfigError, match="nothing to resume"):
+        with RunDir(tmp_path / "new").exclusive():
+            RunDir(tmp_path / "new").prepare(config(), resume=True)
+    assert not (tmp_path / "new").exists()

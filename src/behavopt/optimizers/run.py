@@ -27,6 +27,7 @@ from behavopt.optimizers.engine.strategies import strategy_for
 from behavopt.optimizers.estimate import RunEstimate, compared, describe, estimate_run, probe
 from behavopt.optimizers.events import FinalTest, Resumed, Started
 from behavopt.optimizers.methods import get_method
+from behavopt.optimizers.methods.base import Method
 from behavopt.optimizers.result import (AnswerChance, CandidateSummary, OptimizationResult, RunUsage, SplitChance,
                                         StepSummary)
 from behavopt.optimizers.rundir import RunDir
@@ -35,7 +36,7 @@ from behavopt.optimizers.settings import preset as settings_preset
 from behavopt.tasks import load_task
 from behavopt.tasks.data import digest
 from behavopt.tasks.metric import metric_name
-from behavopt.tasks.types import Example, Task
+from behavopt.tasks.types import Example, Splits, Task
 
 
 @dataclass
@@ -87,6 +88,15 @@ async def run_optimization(spec: RunSpec) -> OptimizationResult:
     method = get_method(config.method)
     out = spec.out or Path(tempfile.mkdtemp(prefix="behavopt-run-"))
     rundir = RunDir(out)
+    with rundir.exclusive():
+        return await run_in(rundir, spec, task, splits, method, costs)
+
+
+async def run_in(rundir: RunDir, spec: RunSpec, task: Task, splits: Splits, method: Method,
+                 costs: CostModel) -> OptimizationResult:
+    """The run itself, in a run directory this process holds."""
+    notice = spec.on_notice or (lambda m: None)
+    config, settings, out = spec.config, spec.config.settings, rundir.path
     saved = rundir.prepare(config, resume=spec.resume)
     if spec.resume and rundir.stop_path.exists():
         rundir.stop_path.unlink()

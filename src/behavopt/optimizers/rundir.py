@@ -8,6 +8,7 @@
     DIR/best_prompt.json     the same as a prompt file (behavopt.Prompt: system, turns, user template with {input})
     DIR/result.json          OptimizationResult
     DIR/STOP                 create it to end the run cleanly after the current step
+    DIR/.lock                held (flock) by the process writing the run; a second one is refused
 
 Every JSON file carries a schema_version and is read back through its typed object: an older version is upgraded,
 an unknown one refused with one line.
@@ -15,8 +16,12 @@ an unknown one refused with one line.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,9 +35,39 @@ from behavopt.optimizers.events import Event, parse_line, upgrade_lines
 from behavopt.optimizers.result import OptimizationResult
 
 
+LOCK_NAME = ".lock"
+
+
 class RunDir:
     def __init__(self, path: Path | str):
         self.path = Path(path)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the directory for this process while it writes the run: a second process is refused, not interleaved.
+        The lock (flock) ends with the process, so a run killed mid-way leaves nothing to clean up."""
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"{self.path} is a file: pass a directory as --out")
+        created = not self.path.exists()
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise ConfigError(f"{self.path} is in use by another behavopt process (pid {holder}): wait for it to end, "
+                              "or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            if created and [p.name for p in self.path.iterdir()] == [LOCK_NAME]:  # refused before writing anything
+                (self.path / LOCK_NAME).unlink()
+                self.path.rmdir()
 
     config_path = property(lambda self: self.path / "config.json")
     events_path = property(lambda self: self.path / "events.jsonl")
@@ -59,7 +94,7 @@ class RunDir:
                                   " use the same flags, or a new --out")
             self._drop_partial_event_line()
             return self.load_checkpoint()
-        if self.path.exists() and any(self.path.iterdir()):
+        if self.path.exists() and any(p.name != LOCK_NAME for p in self.path.iterdir()):
             raise ConfigError(f"{self.path} is not empty: pass --resume to continue that run, or choose a new --out")
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.config_path, CONFIG_FORMAT.stamp(plain(config)))
