@@ -37,3 +37,12 @@ def test_openai_identity_and_repr_hide_the_key():
     b = open_backend("openai:my-model?base_url=http://127.0.0.1:9/v1", api_key="sk-SECRET-123")
     assert "SECRET" not in b.identity and "SECRET" not in b.name and "SECRET" not in repr(b)
     assert b.identity == "openai:http://127.0.0.1:9/v1:my-model"
+
+
+@pytest.mark.parametrize("text", ["openai:m?api_key=sk-SECRET-9&base_url=http://127.0.0.1:9/v1",
+                                  "openai:m?token=sk-SECRET-9", "local:smollm2-135m?API_KEY=sk-SECRET-9"])
+def test_a_key_in_a_model_spec_is_refused_without_echoing_it(text):
+    with pytest.raises(ConfigError) as info:
+        parse_spec(text)
+    message = str(info.value)
+    assert "SECRET" not in message and "OPENAI_API_KEY or --api-key" in message and "***" in message

@@ -48,12 +48,29 @@ class ModelSpec:
         return self.kind in ("local", "gguf") and self.slots(default_slots) is None
 
 
+# Option names that would carry a secret: refused without echoing their value, since a spec is written to run files.
+_SECRET_OPTIONS = {"api_key", "key", "token", "password", "secret"}
+
+
+def shown(text: str) -> str:
+    """A model spec as it may be printed: the values of any secret-looking options hidden."""
+    target, sep, query = text.partition("?")
+    if not sep:
+        return text
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return target + "?" + "&".join(f"{k}=***" if k.lower() in _SECRET_OPTIONS else f"{k}={v}" for k, v in pairs)
+
+
 def parse_spec(text: str) -> ModelSpec:
     kind, sep, rest = text.partition(":")
     if not sep or kind not in KINDS or not rest:
         raise ConfigError(f"bad model spec '{text}': use local:NAME, gguf:/path/to/file.gguf or openai:MODEL")
     target, _, query = rest.partition("?")
     options = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+    secret = {name for name in options if name.lower() in _SECRET_OPTIONS}
+    if secret:
+        raise ConfigError(f"model spec '{shown(text)}' carries a key ({', '.join(sorted(secret))}): a spec is written "
+                          "to run files, so pass keys by OPENAI_API_KEY or --api-key instead")
     allowed = _OPENAI_OPTIONS if kind == "openai" else _LOCAL_OPTIONS
     unknown = set(options) - allowed
     if unknown:
