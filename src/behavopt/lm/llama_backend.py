@@ -23,6 +23,7 @@ from typing import Any, Callable, TypeVar
 
 from behavopt.core.errors import ConfigError
 from behavopt.lm.errors import LMContextOverflow, LMError
+from behavopt.lm.markers import inert
 from behavopt.lm.types import ChatRequest, Completion
 
 T = TypeVar("T")
@@ -182,7 +183,7 @@ class LlamaCppBackend:
 
     def _run(self, request: ChatRequest) -> Completion:
         llama = self.slot.llama()
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        messages = [{"role": m.role, "content": inert(m.content)} for m in request.messages]
         kwargs: dict[str, Any] = dict(messages=messages, temperature=request.temperature, top_p=request.top_p,
                                       max_tokens=request.max_tokens, seed=_sample_seed(request),
                                       stop=list(request.stop) or None)
