@@ -45,7 +45,7 @@ class LM:
         try:
             async with self._semaphore:
                 completion = await with_retries(lambda: self.backend.complete(request), self.retry,
-                                                describe=f"{self.role} model {self.name}")
+                                                describe=f"{self.role} model {self.name}", on_retry=self._retried)
         except LMError:
             self.usage.errors += 1
             raise
@@ -53,6 +53,9 @@ class LM:
             self.cache.put(key, self.backend.identity, completion)
         self.usage.add(completion)
         return completion
+
+    def _retried(self, error: LMError) -> None:
+        self.usage.retries += 1
 
     async def chat(self, messages: list[dict[str, str]] | list[Message], **params: object) -> Completion:
         return await self.complete(ChatRequest.of(messages, **params))

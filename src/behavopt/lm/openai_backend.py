@@ -78,9 +78,12 @@ class OpenAIBackend:
             if _is_context_overflow(str(err)):
                 raise LMContextOverflow(f"{self.name}: request exceeds the context window") from err
             raise LMError(f"{self.name}: HTTP {err.status_code}: {err.message}") from err
+        except (ValueError, openai.APIResponseValidationError) as err:  # a body that is not the JSON it should be
+            raise LMTransientError(f"{self.name}: the server's reply is not a chat completion "
+                                   f"({type(err).__name__})") from err
         latency = time.perf_counter() - start
-        if not resp.choices:
-            raise LMError(f"{self.name}: the server returned no choices")
+        if not getattr(resp, "choices", None) or getattr(resp.choices[0], "message", None) is None:
+            raise LMTransientError(f"{self.name}: the server's reply has no answer in it")
         choice = resp.choices[0]
         usage = resp.usage
         timings = server_timings(resp)

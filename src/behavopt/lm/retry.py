@@ -35,8 +35,10 @@ async def with_retries(
     describe: str = "LM call",
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     rng: random.Random | None = None,
+    on_retry: Callable[[LMTransientError], None] | None = None,
 ) -> T:
-    """Run `call`, retrying transient errors up to `policy.max_retries` times; other errors pass through at once."""
+    """Run `call`, retrying transient errors up to `policy.max_retries` times; other errors pass through at once.
+    `on_retry` hears of each transient error that is retried."""
     rng = rng or random.Random()
     retry_index = 0
     while True:
@@ -45,6 +47,8 @@ async def with_retries(
         except LMTransientError as err:
             if retry_index >= policy.max_retries:
                 raise LMRetriesExhausted(describe, retry_index + 1, err) from err
+            if on_retry is not None:
+                on_retry(err)
             await sleep(policy.delay(retry_index, err, rng))
             retry_index += 1
         except LMError:

@@ -65,6 +65,7 @@ class Usage:
     completion_tokens: int = 0
     cache_hits: int = 0
     errors: int = 0
+    retries: int = 0  # transient failures (rate limits, server errors, timeouts, dropped connections) retried
     seconds: float = 0.0
     # Of the calls whose server reported its work (`timed_calls`): their prompt tokens, the share of those it computed
     # rather than reused, and its seconds of prompt processing and of generation. The rest of `seconds` is overhead.
