@@ -43,6 +43,9 @@ def user_errors(func: F) -> F:
             raise fail(f"model call failed: {err}", code=1) from None
         except KeyboardInterrupt:
             raise fail("interrupted", code=130) from None
+        except OSError as err:  # a file or folder the checks above did not foresee: still one line, no traceback
+            raise fail(f"{err.strerror or err}: {err.filename or ''}: check the path and its permissions",
+                       code=1) from None
 
     return wrapper  # type: ignore[return-value]
 

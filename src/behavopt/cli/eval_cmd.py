@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from behavopt.cli.common import err_console, user_errors
 from behavopt.cli.options import Connection, with_shared_options
 from behavopt.core.errors import ConfigError
-from behavopt.core.files import atomic_write_json, atomic_write_jsonl
+from behavopt.core.files import atomic_write_json, atomic_write_jsonl, writable_dir
 from behavopt.eval import EvalSettings, Evaluator
 from behavopt.eval.evaluator import EvalResult, missing_cause
 from behavopt.eval.prompts import Prompt, SplitSpec
@@ -115,6 +115,8 @@ def run_eval(*, task: str | None, data: Path | None, input_field: str | None, an
         prompt = read_prompt(instruction, prompt_file, loaded.instruction)
         at = split_of(prompt, task, seed, (train_size, dev_size, test_size))
         examples = loaded.split(at.train_size, at.dev_size, at.test_size, seed=at.seed).get(split)
+    if out is not None:
+        writable_dir(out)  # before the model is asked anything
     if limit is not None:
         examples = examples[:limit]
     if not examples:

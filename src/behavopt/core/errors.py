@@ -17,3 +17,12 @@ class TaskError(BehavoptError):
 
 class ModelError(BehavoptError):
     """A model cannot be found, downloaded or verified."""
+
+
+class OutputError(BehavoptError):
+    """A file or folder cannot be written (no permission, not a folder, no space left)."""
+
+    @staticmethod
+    def of(path: object, err: OSError) -> "OutputError":
+        return OutputError(f"cannot write {path}: {err.strerror or err}: choose a folder you can write to, with "
+                           "free space (nothing was half-written)")

@@ -147,9 +147,12 @@ class Prompt:
         if path.suffix.lower() == ".json":
             return Prompt.load(path)
         try:
-            return Prompt.from_instruction(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise ConfigError(f"{path} is not UTF-8 text: save the prompt as UTF-8") from None
+        if not text.strip():
+            raise ConfigError(f"prompt file {path} is empty: write the instruction in it")
+        return Prompt.from_instruction(text)
 
 
 # A prompt file without schema_version (written by hand) is read as version 1.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from behavopt.core.errors import ConfigError
+from behavopt.core.errors import ConfigError, ModelError
 from behavopt.lm.errors import LMContextOverflow, LMError
 from behavopt.lm.markers import inert
 from behavopt.lm.types import ChatRequest, Completion
@@ -138,9 +138,13 @@ class ModelSlot:
             from llama_cpp import LlamaRAMCache
 
             p = self.params
-            self._llama = prefix_caching_llama(model_path=str(self.path), n_ctx=p.n_ctx, n_threads=p.threads(),
-                                               n_threads_batch=p.threads(), n_gpu_layers=p.n_gpu_layers,
-                                               n_batch=p.n_batch, verbose=False)
+            try:
+                self._llama = prefix_caching_llama(model_path=str(self.path), n_ctx=p.n_ctx, n_threads=p.threads(),
+                                                   n_threads_batch=p.threads(), n_gpu_layers=p.n_gpu_layers,
+                                                   n_batch=p.n_batch, verbose=False)
+            except ValueError as err:  # llama.cpp could not read it: a truncated or damaged file
+                raise ModelError(f"llama.cpp cannot load {self.path} ({err}): the file is damaged or truncated; "
+                                 "pull it again (behavopt models pull NAME) or pass another GGUF file") from None
             if p.prefix_cache_mib > 0:
                 self._llama.set_cache(LlamaRAMCache(capacity_bytes=p.prefix_cache_mib << 20))
         return self._llama

@@ -26,7 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from behavopt.core.errors import ConfigError
-from behavopt.core.files import atomic_write_json, atomic_write_jsonl, atomic_write_text
+from behavopt.core.files import atomic_write_json, atomic_write_jsonl, atomic_write_text, writable_dir
 from behavopt.core.schema import SchemaError, plain, read_json, typed
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.optimizers.config import CONFIG_FORMAT, RunConfig
@@ -49,7 +49,7 @@ class RunDir:
         if self.path.exists() and not self.path.is_dir():
             raise ConfigError(f"{self.path} is a file: pass a directory as --out")
         created = not self.path.exists()
-        self.path.mkdir(parents=True, exist_ok=True)
+        writable_dir(self.path)
         fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

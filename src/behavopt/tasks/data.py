@@ -116,7 +116,8 @@ def to_example(row: Any, where: str, number: int, split: str, fields: Fields, ne
 def examples_from(data: Data, split: str, fields: Fields = Fields(), needs_answer: bool = True) -> list[Example]:
     rows = rows_of(data, split)
     if not rows:
-        raise TaskError(f"the {split} data has no rows: give at least one example")
+        source = f" ({data})" if isinstance(data, (str, Path)) else ""
+        raise TaskError(f"the {split} data{source} has no rows: give at least one example")
     return [to_example(row, where, n, split, fields, needs_answer) for n, (where, row) in enumerate(rows, start=1)]
 
 
