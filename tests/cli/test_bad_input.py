@@ -30,9 +30,10 @@ def files(tmp: Path) -> dict[str, Path]:
     for name, text in made.items():
         (tmp / name).write_text(text)
     (tmp / "fake.gguf").write_bytes(b"GGML" + bytes(64))
+    (tmp / "truncated.gguf").write_bytes(b"GGUF" + bytes(4092))  # the magic, then nothing a model needs
     (tmp / "latin1.jsonl").write_bytes('{"input": "caf\xe9", "answer": "x"}\n'.encode("latin-1"))
     (tmp / "a-file").write_text("not a folder")
-    return {name: tmp / name for name in [*made, "fake.gguf", "latin1.jsonl", "a-file"]}
+    return {name: tmp / name for name in [*made, "fake.gguf", "truncated.gguf", "latin1.jsonl", "a-file"]}
 
 
 def cases(tmp: Path) -> dict[str, tuple[list[str], str]]:
@@ -56,6 +57,8 @@ def cases(tmp: Path) -> dict[str, tuple[list[str], str]]:
         "metric not found": (["eval", "--data", str(f["rows.jsonl"]), "--instruction", "Add.", "--model", MODEL,
                               "--metric", f"{f['metric_module.py']}:nope"], "nope"),
         "not a GGUF file": (["eval", *task, "--model", f"gguf:{f['fake.gguf']}", "--limit", "1"], "not a GGUF file"),
+        "truncated GGUF file": (["eval", *task, "--model", f"gguf:{f['truncated.gguf']}", "--limit", "1"],
+                                "damaged or truncated"),
         "unknown local model": (["eval", *task, "--model", "local:gpt-5", "--limit", "1"], "gpt-5"),
         "model option not a number": (["eval", *task, "--model", "local:smollm2-135m?n_ctx=big"], "n_ctx"),
         "key in the model spec": (["eval", *task, "--model", "openai:m?api_key=sk-abc"], "--api-key"),
@@ -77,7 +80,7 @@ def cases(tmp: Path) -> dict[str, tuple[list[str], str]]:
 CASES = [  # the ids, as cases() names them
     "empty prompt file", "blank prompt file", "own data without rows", "own data not rows", "own data broken line",
     "own data not UTF-8", "task file invalid YAML", "task file without target", "metric not found",
-    "not a GGUF file", "unknown local model", "model option not a number", "key in the model spec",
+    "not a GGUF file", "truncated GGUF file", "unknown local model", "model option not a number", "key in the model spec",
     "value not a number", "value below its minimum", "no such option", "zero slots", "unknown method",
     "unknown split", "output folder under a file", "output folder is a file", "output folder not writable",
     "resume of nothing"]
