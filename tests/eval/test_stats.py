@@ -50,3 +50,24 @@ def test_chance_corrected_is_zero_for_one_label_and_one_for_all_right():
     assert chance_corrected(1.0, 0.5) == 1.0
     assert chance_corrected(0.68, 0.702) == pytest.approx(-0.0738, abs=1e-3)
     assert chance_corrected(1.0, 1.0) == 0.0  # every gold the same and every answer it: nothing to correct against
+
+
+@pytest.mark.parametrize("better,worse,p", [(0, 0, 1.0), (9, 1, 0.021484375), (5, 5, 1.0), (1, 9, 0.021484375),
+                                            (6, 0, 0.03125), (5, 0, 0.0625), (20, 10, 0.0987)])
+def test_paired_exact_test_matches_the_binomial_tails(better, worse, p):
+    from behavopt.eval.stats import paired_comparison
+
+    first = [0.0] * better + [1.0] * worse + [1.0, 0.0]  # two ties, which carry no evidence
+    second = [1.0] * better + [0.0] * worse + [1.0, 0.0]
+    result = paired_comparison(first, second)
+    assert (result.better, result.worse) == (better, worse) and result.p_value == pytest.approx(p, abs=1e-4)
+    expected = "significant gain" if p < 0.05 and better > worse else \
+        "significantly worse" if p < 0.05 else "no significant difference"
+    assert result.verdict == expected
+
+
+def test_paired_scores_must_be_of_the_same_examples():
+    from behavopt.eval.stats import paired_comparison
+
+    with pytest.raises(ValueError, match="different lengths"):
+        paired_comparison([1.0], [1.0, 0.0])

@@ -6,6 +6,7 @@ import pytest
 
 from behavopt.eval.prompts import Prompt
 from behavopt.optimizers import optimize_task as optimize
+from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.rundir import RunDir
 from tests.lm.scripted import ScriptedBackend
 from tests.optimizers.helpers import make_task, optimizer_answer, target_answer, text_of
@@ -65,6 +66,13 @@ def test_optimize_scores_test_only_at_the_end(scripted, method):
     hits = sum(task.metric(a, e) for a in answers if a is not None for e in splits.test)
     assert result.answer_chance.best.test == pytest.approx(hits / len(splits.test) ** 2, abs=1e-4)
     assert 0 <= result.answer_chance.initial.dev <= 1 and 0 <= result.answer_chance.initial.test <= 1
+    # The paired test compares the two prompts' test records example by example.
+    initial_rows = [json.loads(line) for line in (out / "records" / "c0000.jsonl").read_text().splitlines()]
+    initial_test = {r["id"]: r["score"] for r in initial_rows if r["split"] == "test"}
+    best_test = {r["id"]: r["score"] for r in test_records}
+    assert result.test_comparison.better == sum(best_test[i] > initial_test[i] for i in best_test)
+    assert result.test_comparison.worse == sum(best_test[i] < initial_test[i] for i in best_test)
+    assert OptimizationResult.load(out / "result.json").test_comparison == result.test_comparison
 
 
 def test_calls_the_server_never_answered_stop_the_run_and_a_resume_scores_just_those(scripted, monkeypatch, tmp_path):

@@ -109,6 +109,8 @@ def run_optimize(*, task: str | None, price: list[str], method: str, target: str
           f"[{i_lo:.2f}, {i_hi:.2f}]")
     print(f"  best prompt ({result.best_candidate}): dev {result.best_dev_score:.3f}  test "
           f"{result.best_test_score:.3f} [{b_lo:.2f}, {b_hi:.2f}]   (test n={result.test_size})")
+    if result.test_comparison is not None:
+        print(f"  best against initial on the same test examples: {result.test_comparison.describe()}")
     for line in caveats(result):
         print("  " + line)
     print(f"  stopped: {result.stop_reason}; LM calls target {u.target.calls}, optimizer {u.optimizer.calls}; "

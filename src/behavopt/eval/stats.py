@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from behavopt.tasks.types import Example
 
@@ -34,6 +35,35 @@ def score_interval(scores: Sequence[float], z: float = 1.959964) -> tuple[float,
     sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / (n - 1)) if n > 1 else 1.0
     half = z * sd / math.sqrt(n)
     return (max(0.0, mean - half), min(1.0, mean + half))
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Two prompts scored on the same examples: how many examples the second did better and worse on, the exact
+    two-sided sign test of those (McNemar's exact test when scores are 0 or 1), and the plain verdict at 5 %."""
+
+    better: int
+    worse: int
+    p_value: float
+    verdict: str  # "significant gain", "no significant difference" or "significantly worse"
+
+    def describe(self) -> str:
+        return (f"paired exact test p = {self.p_value:.3g} ({self.better} examples better, {self.worse} worse): "
+                f"{self.verdict}")
+
+
+def paired_comparison(first: Sequence[float], second: Sequence[float], alpha: float = 0.05) -> PairedComparison:
+    """`second` against `first`, example by example (the same examples in the same order). Ties carry no evidence;
+    under no difference each untied example is as likely to go either way, so the p-value is two binomial tails."""
+    if len(first) != len(second):
+        raise ValueError(f"paired scores of different lengths ({len(first)} and {len(second)})")
+    better = sum(b > a for a, b in zip(first, second))
+    worse = sum(b < a for a, b in zip(first, second))
+    n, k = better + worse, min(better, worse)
+    p = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n) if n else 1.0
+    verdict = ("no significant difference" if p >= alpha else
+               "significant gain" if better > worse else "significantly worse")
+    return PairedComparison(better, worse, p, verdict)
 
 
 def answer_chance(answers: Sequence[str | None], examples: Sequence[Example],

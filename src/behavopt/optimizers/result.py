@@ -10,6 +10,7 @@ from behavopt.core.schema import RESULT_VERSION, FileFormat, plain, read_json, t
 from behavopt.lm.types import Message, UsageByRole
 from behavopt.optimizers.behavior.figures import BehaviorFigures
 from behavopt.eval.prompts import Prompt
+from behavopt.eval.stats import PairedComparison
 from behavopt.optimizers.candidate import INITIAL_ID, Candidate
 from behavopt.optimizers.engine.cost import Cost
 from behavopt.optimizers.settings import RunSettings, settings_from_v0
@@ -99,6 +100,8 @@ class OptimizationResult:
     estimate: Cost | None = None
     estimate_ceiling: Cost | None = None
     spent: Cost | None = None
+    # The best prompt against the initial one on the same test examples: the paired exact test and its verdict.
+    test_comparison: PairedComparison | None = None
 
     def candidate(self, candidate_id: str) -> CandidateSummary | None:
         return next((c for s in self.steps for c in s.candidates if c.id == candidate_id), None)

@@ -13,7 +13,7 @@ from typing import Any
 from behavopt.core.errors import ConfigError
 from behavopt.core.paths import default_cache_path
 from behavopt.eval.prompts import Prompt, PromptSource, ScoredWith, SplitSpec
-from behavopt.eval.stats import answer_chance, mean_score, score_interval
+from behavopt.eval.stats import answer_chance, mean_score, paired_comparison, score_interval
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.retry import RetryPolicy
@@ -251,6 +251,7 @@ async def finish(engine: SearchEngine, config: RunConfig, out: Path, estimate: R
         usage=RunUsage(target=usage.target, optimizer=usage.optimizer, wall_s=round(engine.wall_s(), 3)),
         stop_reason=state.stop_reason or "", run_dir=str(out), settings=config.settings,
         answer_chance=AnswerChance(initial=split_chance(engine, initial.id), best=split_chance(engine, best.id)),
+        test_comparison=paired_comparison(init_scores, best_scores),
         estimate=estimate.cost.rounded(), estimate_ceiling=estimate.ceiling.rounded(),
         spent=engine.costs.used(usage, engine.wall_s()).rounded())
 
