@@ -130,3 +130,23 @@ def test_an_evaluation_with_missing_examples_says_so_and_exits_3(capsys):
     assert info.value.exit_code == 3
     err = " ".join(capsys.readouterr().err.split())
     assert "incomplete: 1 of 2 examples got no answer from the model" in err and "LMRetriesExhausted: 503" in err
+
+
+def test_a_rerun_fills_in_just_the_examples_the_server_did_not_answer(tmp_path):
+    from behavopt.tasks import load_task
+    from tests.lm.faults import FaultyProxy, StaticUpstream
+
+    first_two = [e.input for e in load_task("demo:navigate").split(None, None, None, seed=0).test[:2]]
+    args = ["eval", "--task", "demo:navigate", "--model", "openai:m?timeout=2", "--limit", "6", "--max-tokens", "8",
+            "--cache", str(tmp_path / "c.sqlite"), "--json"]
+    with StaticUpstream() as upstream:
+        with FaultyProxy(upstream=upstream.base_url, rate=0.0, kinds=("503",), always=tuple(first_two)) as proxy:
+            partial = behavopt(*args, "--base-url", proxy.base_url)
+            answered, proxy.always = proxy.forwarded, ()  # the server is healthy again
+            whole = behavopt(*args, "--base-url", proxy.base_url)
+    assert partial.returncode == 3 and "incomplete: 2 of 6 examples got no answer" in " ".join(partial.stderr.split())
+    summary = json.loads(partial.stdout)
+    assert (summary["n"], summary["missing"], summary["complete"]) == (4, 2, False)
+    assert answered == 4 and proxy.injected["503"] == 2 * 6  # each missing one tried six times
+    assert whole.returncode == 0 and json.loads(whole.stdout)["n"] == 6
+    assert proxy.forwarded - answered == 2  # just the two that were missing; the rest came from the cache

@@ -122,6 +122,8 @@ class FaultyProxy(LoopbackServer):
     kinds: tuple[str, ...] = KINDS
     seed: int = 0
     hang_s: float = 5.0
+    # Requests whose body holds one of these texts always fail, with the first of `kinds` (an outage for some inputs).
+    always: tuple[str, ...] = ()
     injected: Counter = field(default_factory=Counter)
     forwarded: int = 0
 
@@ -135,7 +137,8 @@ class FaultyProxy(LoopbackServer):
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         method_path, headers, body = await read_request(reader)
-        fault = self.draw()
+        text = body.decode("utf-8", "replace")
+        fault = self.kinds[0] if any(json.dumps(t)[1:-1] in text for t in self.always) else self.draw()
         if fault is not None:
             self.injected[fault] += 1
             await self.inject(fault, writer)
