@@ -98,7 +98,7 @@ def run_row(name: str, args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     result = optimize_task(args.task, "abo", spec, spec, out=out, cache=False, preset="quick", seed=0,
                            threads=args.threads, data_dir=args.data_dir, racing=row["racing"])
-    return {"row": name, "spec": spec, **row, **row_figures(result, out, time.perf_counter() - start)}
+    return {"row": name, **row, "model_spec": spec, **row_figures(result, out, time.perf_counter() - start)}
 
 
 def candidate_requests(args: argparse.Namespace, n_candidates: int) -> tuple[Any, list[tuple[ChatRequest, Any]]]:
@@ -172,14 +172,16 @@ def levers_replayed(args: argparse.Namespace, minibatches: tuple[int, ...] = (5,
     state, settings = rundir.load_checkpoint(), rundir.load_config().settings
     assert state is not None, "run the 'before' row first"
     dev = harness.splits_of(load_task(args.task, data_dir=args.data_dir), settings).dev
-    scores = {cid: {r.id: r.score for split, r in rundir.load_records(cid) if split == "dev"}
-              for cid in state.candidates}
+    records = {cid: {r.id: r for split, r in rundir.load_records(cid) if split == "dev"} for cid in state.candidates}
+    scores = {cid: {eid: r.score for eid, r in recs.items()} for cid, recs in records.items()}
     beam_size, seed = settings.search.beam, settings.data.seed
     full_calls, raced_calls, mini = 0, 0, {k: {"calls": 0, "changed_steps": []} for k in minibatches}
+    full_s, raced_s = 0.0, 0.0  # the target's seconds on those calls, from the records
     for before, entry in zip(state.step_log, state.step_log[1:]):
         parents, children = before.beam, entry.created
         pool_scores = {c: mean_score(list(scores[c].values())) for c in parents + children}
         full_calls += len(children) * len(dev)
+        full_s += sum(records[c][e.id].latency_s for c in children for e in dev)
         known = {p: pool_scores[p] for p in parents}
         for child in children:  # racing: in order, each example until the child cannot pass the beam's last member
             seen: list[float] = []
@@ -190,6 +192,7 @@ def levers_replayed(args: argparse.Namespace, minibatches: tuple[int, ...] = (5,
                         mean_score(seen + [1.0] * (len(dev) - len(seen))) <= bar:
                     break
             raced_calls += len(seen)
+            raced_s += sum(records[child][e.id].latency_s for e in dev[:len(seen)])
             if len(seen) == len(dev):
                 known[child] = pool_scores[child]
         for k, figures in mini.items():
@@ -200,7 +203,8 @@ def levers_replayed(args: argparse.Namespace, minibatches: tuple[int, ...] = (5,
             figures["calls"] += len(children) * k + len(kept) * (len(dev) - k)
             if ranked(parents + kept, pool_scores)[:beam_size] != entry.beam:
                 figures["changed_steps"].append(entry.step)
-    return {"full_dev_calls": full_calls, "racing_dev_calls": raced_calls,
+    return {"full_dev_calls": full_calls, "racing_dev_calls": raced_calls, "full_dev_s": round(full_s, 1),
+            "racing_dev_s": round(raced_s, 1),
             "minibatch": {str(k): v for k, v in mini.items()}}
 
 
@@ -253,8 +257,9 @@ def main() -> None:
         replay = levers_replayed(args)
         rows["before"]["levers_replayed"] = replay
         markdown += (f"\n\nReplayed on the 'before' run's full dev records: its children took "
-                     f"{replay['full_dev_calls']} dev calls; racing would take {replay['racing_dev_calls']} with "
-                     "every beam the same; " + "; ".join(
+                     f"{replay['full_dev_calls']} dev calls ({replay['full_dev_s']:.0f} s); racing would take "
+                     f"{replay['racing_dev_calls']} ({replay['racing_dev_s']:.0f} s) with every beam the same; "
+                     + "; ".join(
                          f"--minibatch {k}: {m['calls']} calls, beam changed at steps {m['changed_steps'] or 'none'}"
                          for k, m in replay["minibatch"].items()) + ".")
     for file in ("determinism.json", "determinism-slots.json"):
