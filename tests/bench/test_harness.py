@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from behavopt.core.errors import ConfigError
+from behavopt.core.errors import ConfigError, OutputError
 from behavopt.eval import InstructionPrompt
 from behavopt.lm.client import LM
 from behavopt.lm.types import Usage
@@ -91,7 +91,7 @@ def test_a_write_that_fails_midway_keeps_the_previous_file(tmp_path, monkeypatch
         raise OSError("disk full")
 
     monkeypatch.setattr("behavopt.core.files.os.replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="cannot write .*: disk full"):
         harness.write_results("unit", ["lost"], "lost\n", results_dir=tmp_path)
     assert harness.read_results(stem.with_name(stem.name + ".json")) == ["kept"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [stem.name + ".json", stem.name + ".md"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 EVAL_KEYS = {"id", "input", "output", "answer", "target", "correct", "error", "latency_s", "cached", "score", "feedback",
-             "prompt_tokens", "completion_tokens"}
+             "prompt_tokens", "completion_tokens", "missing"}
 
 
 def behavopt(*args: str, env_home: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
