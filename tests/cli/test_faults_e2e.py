@@ -50,6 +50,7 @@ def test_a_run_through_faults_gives_the_fault_free_result_and_resumes_after_an_o
     first, second = (OptimizationResult.load(tmp_path / d / "result.json") for d in ("clean", "faulty"))
     assert comparable(second) == comparable(first)
     retries = second.usage.target.retries + second.usage.optimizer.retries
+    print(f"faults injected and survived by kind: {dict(sorted(proxy.injected.items()))}; retries {retries}")
     assert sum(proxy.injected.values()) == retries > 5 and len(proxy.injected) >= 5  # most kinds met and survived
     assert first.usage.target.retries + first.usage.optimizer.retries == 0
     assert outage.returncode == 1 and len(outage.stderr.strip().splitlines()) <= 2  # the live line may be left
