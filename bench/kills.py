@@ -100,7 +100,8 @@ def main() -> None:
         while sum(len(c["kills"]) for c in cycles) < args.n:
             left = args.n - sum(len(c["kills"]) for c in cycles)
             cycle = one_cycle(root, len(cycles), moments, alone_s, left)
-            cycle["same"] = [k for k in KEPT if cycle.pop("result")[k] != whole[k]] == []
+            result = cycle.pop("result")
+            cycle["same"] = all(result[k] == whole[k] for k in KEPT)
             cycles.append(cycle)
     kills = sum(len(c["kills"]) for c in cycles)
     broken = [b for c in cycles for b in c["broken"]]
