@@ -51,7 +51,8 @@ def test_a_run_through_faults_gives_the_fault_free_result_and_resumes_after_an_o
     assert comparable(second) == comparable(first)
     retries = second.usage.target.retries + second.usage.optimizer.retries
     print(f"faults injected and survived by kind: {dict(sorted(proxy.injected.items()))}; retries {retries}")
-    assert sum(proxy.injected.values()) == retries > 5 and len(proxy.injected) >= 5  # most kinds met and survived
+    # Every injected fault was retried; a busy machine can add a real timeout or two of its own.
+    assert retries >= sum(proxy.injected.values()) > 5 and len(proxy.injected) >= 5  # most kinds met and survived
     assert first.usage.target.retries + first.usage.optimizer.retries == 0
     assert outage.returncode == 1 and len(outage.stderr.strip().splitlines()) <= 2  # the live line may be left
     assert "server error 503" in outage.stderr and "gave up after 6 attempts" in outage.stderr
