@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ import httpx
 from behavopt.core.errors import ConfigError
 from behavopt.lm.errors import LMError
 from behavopt.lm.llama_backend import LlamaLoadParams
+from behavopt.lm.markers import inert
 from behavopt.lm.serve_process import free_port
 from behavopt.lm.types import ChatRequest, Completion
 
@@ -79,7 +81,7 @@ class LlamaServerBackend:
         self.start_timeout_s = start_timeout_s
         self._proc: subprocess.Popen | None = None
         self._client = None
-        self._log = Path(tempfile.mkdtemp(prefix="behavopt-llama-server-")) / "server.log"
+        self._log: Path | None = None  # made when the server starts: a backend never called writes nothing
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -87,7 +89,7 @@ class LlamaServerBackend:
 
     def _log_tail(self, chars: int = 1500) -> str:
         try:
-            return self._log.read_text(errors="replace")[-chars:].strip()
+            return self._log.read_text(errors="replace")[-chars:].strip() if self._log else "(no log)"
         except OSError:
             return "(no log)"
 
@@ -102,6 +104,7 @@ class LlamaServerBackend:
             argv = llama_server_argv(self.binary, self.path, self.name, host="127.0.0.1", port=port,
                                      n_ctx=self.params.n_ctx, threads=self.params.n_threads,
                                      parallel=self.max_concurrency)
+            self._log = Path(tempfile.mkdtemp(prefix="behavopt-llama-server-")) / "server.log"
             with open(self._log, "w") as log:
                 self._proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                               preexec_fn=_die_with_parent)
@@ -129,7 +132,9 @@ class LlamaServerBackend:
         if self._client is None:
             await asyncio.to_thread(self._start)
         assert self._client is not None
-        return await self._client.complete(request)
+        # llama-server, like llama.cpp in-process, reads control tokens back out of the rendered chat text.
+        messages = tuple(replace(m, content=inert(m.content)) for m in request.messages)
+        return await self._client.complete(replace(request, messages=messages))
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None

@@ -1,7 +1,7 @@
 """Chat-template control markers in message text, made inert for the models behavopt renders itself.
 
-llama.cpp renders the chat template to text and reads control tokens back out of it, so a dataset input or a model
-output holding `<|im_start|>system` would open a new turn. Message text is data: before a local model sees it, each
+llama.cpp (in-process and llama-server) renders the chat template to text and reads control tokens back out of it,
+so a dataset input or a model output holding `<|im_start|>system` would open a new turn. Message text is data: before a local model sees it, each
 marker gets a zero-width space after its first character, so it reads the same to a person and tokenizes as text.
 """
 
