@@ -108,7 +108,7 @@ def test_bad_input_gives_one_clear_line(case, tmp_path):
 
 def test_a_dead_endpoint_is_an_error_naming_the_cause_not_a_score_of_zero(tmp_path):
     proc = behavopt("eval", "--task", "demo:navigate", "--model", "openai:foo", "--base-url",
-                    "http://127.0.0.1:9/v1", "--limit", "2", "--no-cache", env_home=tmp_path)
+                    "http://127.0.0.1:9/v1", "--limit", "2", "--no-cache", "--retries", "0", env_home=tmp_path)
     assert proc.returncode == 1 and "accuracy" not in proc.stdout
     assert proc.stderr.strip().startswith("error: stopped: all 2 examples failed in the LM layer")
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -138,7 +138,7 @@ def test_a_rerun_fills_in_just_the_examples_the_server_did_not_answer(tmp_path):
 
     first_two = [e.input for e in load_task("demo:navigate").split(None, None, None, seed=0).test[:2]]
     args = ["eval", "--task", "demo:navigate", "--model", "openai:m?timeout=2", "--limit", "6", "--max-tokens", "8",
-            "--cache", str(tmp_path / "c.sqlite"), "--json"]
+            "--cache", str(tmp_path / "c.sqlite"), "--json", "--retries", "2"]
     with StaticUpstream() as upstream:
         with FaultyProxy(upstream=upstream.base_url, rate=0.0, kinds=("503",), always=tuple(first_two)) as proxy:
             partial = behavopt(*args, "--base-url", proxy.base_url)
@@ -147,6 +147,6 @@ def test_a_rerun_fills_in_just_the_examples_the_server_did_not_answer(tmp_path):
     assert partial.returncode == 3 and "incomplete: 2 of 6 examples got no answer" in " ".join(partial.stderr.split())
     summary = json.loads(partial.stdout)
     assert (summary["n"], summary["missing"], summary["complete"]) == (4, 2, False)
-    assert answered == 4 and proxy.injected["503"] == 2 * 6  # each missing one tried six times
+    assert answered == 4 and proxy.injected["503"] == 2 * 3  # each missing one tried three times
     assert whole.returncode == 0 and json.loads(whole.stdout)["n"] == 6
     assert proxy.forwarded - answered == 2  # just the two that were missing; the rest came from the cache

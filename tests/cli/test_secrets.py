@@ -39,7 +39,8 @@ def test_api_keys_never_reach_a_file_the_output_or_an_error(smollm_path, tmp_pat
                              "3", "--max-tokens", "24", "--out", str(tmp_path / "eval"), home=home))
     # and where it fails: a dead endpoint, a key in the model spec
     runs.append(behavopt("eval", "--task", "demo:navigate", "--model", "openai:m", "--base-url",
-                         "http://127.0.0.1:9/v1", "--api-key", FLAG_KEY, "--limit", "1", home=home))
+                         "http://127.0.0.1:9/v1", "--api-key", FLAG_KEY, "--limit", "1", "--retries", "1",
+                         home=home))
     runs.append(behavopt("eval", "--task", "demo:navigate", "--model", f"openai:m?api_key={FLAG_KEY}", "--limit", "1",
                          home=home))
     assert runs[0].returncode == 0, runs[0].stderr[-2000:]

@@ -64,3 +64,13 @@ def test_non_retryable_errors_pass_at_once():
     with pytest.raises(LMContextOverflow):
         run(flaky, RetryPolicy(), sleeps)
     assert flaky.calls == 1 and sleeps == []
+
+
+@pytest.mark.parametrize("retries, attempts", [(None, 6), (0, 1), (2, 3)])
+def test_a_retry_count_gives_that_many_attempts_after_the_first(retries, attempts):
+    assert RetryPolicy.allowing(retries).max_retries + 1 == attempts
+
+
+def test_a_negative_retry_count_is_refused():
+    with pytest.raises(ValueError, match="retries=-1"):
+        RetryPolicy.allowing(-1)

@@ -16,6 +16,7 @@ from behavopt.eval.evaluator import EvalAborted
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.lm.errors import LMError
+from behavopt.lm.retry import RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +58,8 @@ def open_cache(no_cache: bool, cache_path: Path | None) -> ResponseCache | None:
 
 
 def make_pool(*, no_cache: bool = False, cache_path: Path | None = None, threads: int | None = None,
-              slots: int | None = None, base_url: str | None = None, api_key: str | None = None) -> ModelPool:
-    return ModelPool(cache=open_cache(no_cache, cache_path),
-                     threads=threads, slots=slots, base_url=base_url, api_key=api_key,
+              slots: int | None = None, retries: int | None = None, base_url: str | None = None,
+              api_key: str | None = None) -> ModelPool:
+    return ModelPool(cache=open_cache(no_cache, cache_path), threads=threads, slots=slots,
+                     retry=RetryPolicy.allowing(retries), base_url=base_url, api_key=api_key,
                      notice=lambda m: err_console.print(f"[yellow]{m}[/]", highlight=False))

@@ -31,6 +31,9 @@ SLOTS: Any = typer.Option(None, "--slots", min=1, help="serve local models with 
                                                        "on several cores, but answers may vary between identical "
                                                        "runs (the cache keeps reruns exact)",
                           rich_help_panel=CONNECTION)
+RETRIES: Any = typer.Option(None, "--retries", min=0, help="retries of a failed LM call (rate limit, server "
+                                                           "error, timeout, dropped connection) before the run stops "
+                                                           "[default: 5]", rich_help_panel=CONNECTION)
 BASE_URL: Any = typer.Option(None, "--base-url", help="OpenAI-compatible server for openai: models (or "
                                                       "OPENAI_BASE_URL)", rich_help_panel=CONNECTION)
 API_KEY: Any = typer.Option(None, "--api-key", help="API key (better: OPENAI_API_KEY)", show_default=False,
@@ -46,6 +49,7 @@ class Connection:
     cache: Path | None = None
     threads: int | None = None
     slots: int | None = None
+    retries: int | None = None
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
 
@@ -54,7 +58,7 @@ class Connection:
 
     def pool(self) -> ModelPool:
         return make_pool(no_cache=self.no_cache, cache_path=self.cache, threads=self.threads, slots=self.slots,
-                         base_url=self.base_url, api_key=self.api_key)
+                         retries=self.retries, base_url=self.base_url, api_key=self.api_key)
 
 
 OWN = "Your own task"
@@ -109,7 +113,8 @@ OWN_OPTIONS: dict[str, tuple[Any, Any]] = {
 # Each Connection field's option, in the order `--help` lists them.
 CONNECTION_OPTIONS: dict[str, tuple[Any, Any]] = {
     "data_dir": (Optional[Path], DATA_DIR), "no_cache": (bool, NO_CACHE), "cache": (Optional[Path], CACHE),
-    "threads": (Optional[int], THREADS), "slots": (Optional[int], SLOTS), "base_url": (Optional[str], BASE_URL),
+    "threads": (Optional[int], THREADS), "slots": (Optional[int], SLOTS),
+    "retries": (Optional[int], RETRIES), "base_url": (Optional[str], BASE_URL),
     "api_key": (Optional[str], API_KEY)}
 
 

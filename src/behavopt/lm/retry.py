@@ -27,6 +27,15 @@ class RetryPolicy:
         cap = min(self.max_delay_s, self.base_delay_s * (2 ** retry_index))
         return rng.uniform(cap / 2, cap) if self.jitter else cap
 
+    @classmethod
+    def allowing(cls, retries: int | None) -> RetryPolicy:
+        """The default backoff with `retries` retries after the first attempt (None: the default count)."""
+        if retries is None:
+            return cls()
+        if retries < 0:
+            raise ValueError(f"retries={retries}: pass 0 or more")
+        return cls(max_retries=retries)
+
 
 async def with_retries(
     call: Callable[[], Awaitable[T]],

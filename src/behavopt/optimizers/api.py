@@ -120,8 +120,8 @@ def optimize(prompt: str | Prompt | None = None, train: Data | None = None, dev:
              input_field: str | None = None, answer_field: str | None = None, id_field: str | None = None,
              task: str | None = None, name: str = "custom", out: str | Path | None = None, resume: bool = False,
              preset: str = "default", cache: bool | str | Path | ResponseCache = True, threads: int | None = None,
-             slots: int | None = None, base_url: str | None = None, api_key: str | None = None,
-             data_dir: str | Path | None = None,
+             slots: int | None = None, retries: int | None = None, base_url: str | None = None,
+             api_key: str | None = None, data_dir: str | Path | None = None,
              verbose: bool = True, on_update: Callable[[dict[str, Any]], None] | None = None,
              **settings: Any) -> OptimizationResult:
     """Optimize `prompt` for the `target` model on your examples, scored by your metric; returns the run's result,
@@ -144,6 +144,8 @@ def optimize(prompt: str | Prompt | None = None, train: Data | None = None, dev:
     task       a built-in task by name instead of examples ("demo:object-counting", "bbh:navigate", a .yaml file)
     slots      serve local models with llama.cpp's llama-server, decoding this many requests together (faster on
                several cores; answers may vary between identical runs, the cache keeps reruns exact)
+    retries    retries of a failed LM call (rate limit, server error, timeout, dropped connection) before the run
+               stops (default 5, with backoff); the run resumes where it stopped
     out        the run directory (config, events, checkpoints, result.json, best_prompt.json); resume=True continues
                it. `settings` override the preset's by flat name: steps, beam, expand, train_size, seed, ...
     """
@@ -152,7 +154,7 @@ def optimize(prompt: str | Prompt | None = None, train: Data | None = None, dev:
                     optimizer=optimizer, preset=preset, settings={**(budget.settings() if budget else {}), **settings},
                     prices=parse_prices(prices), base_url=base_url, data_dir=data_dir)
     spec = replace(spec, out=Path(out) if out else None, resume=resume, cache=response_cache(cache), threads=threads,
-                   slots=slots, api_key=api_key, on_update=on_update,
+                   slots=slots, retries=retries, api_key=api_key, on_update=on_update,
                    on_notice=(lambda m: print(m, file=sys.stderr)) if verbose else None)
     return asyncio.run(run_optimization(spec))
 

@@ -50,6 +50,7 @@ class RunSpec:
     cache: ResponseCache | None = None
     threads: int | None = None
     slots: int | None = None  # serve local models with llama-server, this many requests decoded together
+    retries: int | None = None  # retries of a transient LM error before the run stops (None: RetryPolicy's default)
     api_key: str | None = field(default=None, repr=False)  # never part of the config: it is not written anywhere
     on_update: Callable[[dict[str, Any]], None] | None = None
     on_notice: Callable[[str], None] | None = None
@@ -102,7 +103,7 @@ async def run_in(rundir: RunDir, spec: RunSpec, task: Task, splits: Splits, meth
         rundir.stop_path.unlink()
         notice(f"removed {rundir.stop_path} to resume")
     async with ModelPool(cache=spec.cache, threads=spec.threads, slots=spec.slots, base_url=config.base_url,
-                         api_key=spec.api_key, retry=RetryPolicy(), notice=spec.on_notice) as pool:
+                         api_key=spec.api_key, retry=RetryPolicy.allowing(spec.retries), notice=spec.on_notice) as pool:
         engine = SearchEngine(task=task, splits=splits, settings=settings, method=method,
                               target=pool.lm(config.target, "target"), optimizer=pool.lm(config.optimizer, "optimizer"),
                               usage=pool.usage, rundir=rundir, stop=stop_conditions(rundir, settings),
@@ -270,8 +271,8 @@ def response_cache(cache: bool | str | Path | ResponseCache | None) -> ResponseC
 def optimize_task(task: str, method: str, target: str, optimizer: str, *, out: str | Path | None = None,
                   resume: bool = False, data_dir: str | Path | None = None, preset: str = "default",
                   cache: bool | str | Path | ResponseCache = True, threads: int | None = None,
-                  slots: int | None = None, base_url: str | None = None, api_key: str | None = None,
-                  on_update: Callable[[dict[str, Any]], None] | None = None, own_task: Task | None = None,
+                  slots: int | None = None, retries: int | None = None, base_url: str | None = None,
+                  api_key: str | None = None, on_update: Callable[[dict[str, Any]], None] | None = None, own_task: Task | None = None,
                   **settings: Any) -> OptimizationResult:
     """Optimize the prompt of the built-in task `task` for `target`, with `optimizer` proposing (the benches' and
     the study's entry; `behavopt.optimize` takes your own prompt, data and metric). `own_task`: a task made from the
@@ -286,5 +287,5 @@ def optimize_task(task: str, method: str, target: str, optimizer: str, *, out: s
                        metric=metric_name(own_task.grader.metric) if own_task and own_task.grader else None)
     spec = RunSpec(config=config, out=Path(out) if out else None, resume=resume,
                    data_dir=Path(data_dir) if data_dir else None, cache=response_cache(cache), threads=threads,
-                   slots=slots, api_key=api_key, on_update=on_update, task=own_task)
+                   slots=slots, retries=retries, api_key=api_key, on_update=on_update, task=own_task)
     return asyncio.run(run_optimization(spec))

@@ -17,6 +17,7 @@ from behavopt.eval.prompts import PromptCandidate
 from behavopt.eval.stats import mean_score
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
+from behavopt.lm.retry import RetryPolicy
 from behavopt.optimizers.candidate import INITIAL_ID, Candidate
 from behavopt.optimizers.run import optimize_task
 from behavopt.optimizers.rundir import RunDir
@@ -39,6 +40,7 @@ class StudySpec:
     settings: dict[str, Any] = field(default_factory=dict)  # overrides of the preset (e.g. steps for small runs)
     threads: int | None = None
     slots: int | None = None  # serve local models with llama-server, this many requests decoded together
+    retries: int | None = None  # retries of a transient LM error (None: the default)
     base_url: str | None = None
     api_key: str | None = None
 
@@ -82,7 +84,7 @@ class StudyRunner:
         optimize_task(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
                       resume=rundir.config_path.is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
                       cache=self.cache if self.cache is not None else False, threads=self.spec.threads,
-                      slots=self.spec.slots, base_url=self.spec.base_url, api_key=self.spec.api_key,
+                      slots=self.spec.slots, retries=self.spec.retries, base_url=self.spec.base_url, api_key=self.spec.api_key,
                       own_task=self.own_task, **{**self.spec.settings, **settings, "seed": seed})
         return RunView.load(out)
 
@@ -92,7 +94,7 @@ class StudyRunner:
 
     def pool(self) -> ModelPool:
         return ModelPool(cache=self.cache, threads=self.spec.threads, slots=self.spec.slots,
-                         base_url=self.spec.base_url, api_key=self.spec.api_key)
+                         retry=RetryPolicy.allowing(self.spec.retries), base_url=self.spec.base_url, api_key=self.spec.api_key)
 
     async def score(self, pool: ModelPool, seed: int, candidates: Sequence[PromptCandidate | Candidate],
                     examples: Sequence[Example]) -> list[list[EvalRecord]]:
