@@ -36,7 +36,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/behavopt models pull smollm2-135m
 	$(BIN)/behavopt models pull qwen2.5-coder-1.5b
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # Optional: llama.cpp's own server (parallel slots, `behavopt serve --llama-server .build/llama-server --parallel N`),
 # built offline from the llama.cpp sources inside the llama-cpp-python sdist we pin (same llama.cpp as in-process).
