@@ -75,13 +75,11 @@ def test_optimize_scores_test_only_at_the_end(scripted, method):
     assert OptimizationResult.load(out / "result.json").test_comparison == result.test_comparison
 
 
-def test_calls_the_server_never_answered_stop_the_run_and_a_resume_scores_just_those(scripted, monkeypatch, tmp_path):
+def test_calls_the_server_never_answered_stop_the_run_and_a_resume_scores_just_those(scripted, tmp_path):
     from behavopt.eval.evaluator import EvalAborted
     from behavopt.lm.errors import LMTransientError
-    from behavopt.lm.retry import RetryPolicy
 
     task, out, backends, inputs, _ = scripted
-    monkeypatch.setattr("behavopt.optimizers.run.RetryPolicy", lambda: RetryPolicy(max_retries=1, base_delay_s=0.001))
     settings = dict(initial=3, beam=2, expand=2, steps=2, errors=3, train_size=20, dev_size=20, test_size=15,
                     train_batch=10, seed=3)
     splits = task.split(20, 20, 15, seed=3)
@@ -102,7 +100,8 @@ def test_calls_the_server_never_answered_stop_the_run_and_a_resume_scores_just_t
 
     target.fail, start = outage, len(target.requests)
     with pytest.raises(EvalAborted, match=r"stopped: \d+ of \d+ target calls got no answer.*503 Service Unavailable"):
-        optimize("items", "apo", "openai:target", "openai:optimizer", out=out, cache=tmp_path / "c.sqlite", **settings)
+        optimize("items", "apo", "openai:target", "openai:optimizer", out=out, cache=tmp_path / "c.sqlite", retries=1,
+                 **settings)
     assert failed and not (out / "result.json").exists()
     kept = [json.loads(line) for f in (out / "records").glob("*.jsonl") for line in f.read_text().splitlines()]
     assert kept and not any(r["input"] == victim and r["split"] == "dev" and r["output"] is None for r in kept)

@@ -21,7 +21,10 @@ SCHEMA_VERSION = 1
 
 def cache_key(backend_identity: str, request: ChatRequest) -> str:
     """A hash of the model identity (backend, model, file hash, load parameters) and every request field."""
-    payload = {"v": SCHEMA_VERSION, "model": backend_identity, "request": asdict(request)}
+    fields = asdict(request)
+    if fields["json_schema"] is None:
+        del fields["json_schema"]  # requests from before the field existed keep their keys, and their cached replies
+    payload = {"v": SCHEMA_VERSION, "model": backend_identity, "request": fields}
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

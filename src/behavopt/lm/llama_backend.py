@@ -12,6 +12,7 @@ seen a few calls ago restores that state instead of recomputing it.
 from __future__ import annotations
 
 import asyncio
+import json
 import ctypes
 import os
 import threading
@@ -191,6 +192,8 @@ class LlamaCppBackend:
         kwargs: dict[str, Any] = dict(messages=messages, temperature=request.temperature, top_p=request.top_p,
                                       max_tokens=request.max_tokens, seed=_sample_seed(request),
                                       stop=list(request.stop) or None)
+        if request.json_schema:
+            kwargs["response_format"] = {"type": "json_object", "schema": json.loads(request.json_schema)}
         start = time.perf_counter()
         reset_timing(llama)
         try:

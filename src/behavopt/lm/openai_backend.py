@@ -6,6 +6,7 @@ it is never part of the identity, the name, a log line or a file.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -64,6 +65,9 @@ class OpenAIBackend:
             params["seed"] = request.seed * 1_000_003 + request.sample
         if request.stop:
             params["stop"] = list(request.stop)
+        if request.json_schema:
+            params["response_format"] = {"type": "json_schema",
+                                         "json_schema": {"name": "reply", "schema": json.loads(request.json_schema)}}
         start = time.perf_counter()
         try:
             resp = await self._client.chat.completions.create(**params)

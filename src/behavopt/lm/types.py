@@ -16,7 +16,8 @@ class Message:
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """A chat request. `sample` tells apart repeated samples of the same request (it is part of the cache key)."""
+    """A chat request. `sample` tells apart repeated samples of the same request (it is part of the cache key).
+    `json_schema`: a JSON schema (as JSON text) the reply must match; backends that can constrain decoding to it do."""
 
     messages: tuple[Message, ...]
     temperature: float = 0.0
@@ -25,6 +26,7 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
     top_p: float = 1.0
     sample: int = 0
+    json_schema: str | None = None
 
     @staticmethod
     def of(messages: list[dict[str, str]] | list[Message], **params: object) -> "ChatRequest":

@@ -3,6 +3,7 @@ never dev records beyond scores."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,13 +36,16 @@ class ProposalContext:
     notes: dict[str, Any] = field(default_factory=dict)
 
     async def ask(self, purpose: str, prompt: str, *, parent: str | None = None, sample: int = 0,
-                  temperature: float | None = None, system: str | None = None, max_tokens: int | None = None) -> str:
-        """One optimizer call, logged as an event with its input and output. LM errors propagate."""
+                  temperature: float | None = None, system: str | None = None, max_tokens: int | None = None,
+                  json_schema: dict[str, Any] | None = None) -> str:
+        """One optimizer call, logged as an event with its input and output. LM errors propagate. `json_schema`: the
+        reply must match it (constrained decoding where the backend supports it)."""
         m = self.settings.models
         messages = ([Message("system", system)] if system else []) + [Message("user", prompt)]
         request = ChatRequest(messages=tuple(messages), max_tokens=max_tokens or m.optimizer_max_tokens,
                               temperature=m.optimizer_temperature if temperature is None else temperature,
-                              seed=self.settings.data.seed * 10_007 + self.step, sample=sample)
+                              seed=self.settings.data.seed * 10_007 + self.step, sample=sample,
+                              json_schema=json.dumps(json_schema, sort_keys=True) if json_schema else None)
         completion = await self.optimizer.complete(request)
         self.emit(OptimizerCall(step=self.step, purpose=purpose, parent=parent, sample=sample, prompt=prompt,
                                 system=system, output=completion.text, cached=completion.cached,

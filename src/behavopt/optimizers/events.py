@@ -171,6 +171,19 @@ class OptimizerCall(Event):
     tokens: int
 
 
+@event_kind("reply_unusable")
+@dataclass(frozen=True, kw_only=True)
+class ReplyUnusable(Event):
+    """An optimizer reply the method could not use as it was written: a procedure or sub-steps a check refused, a
+    demonstration that failed its check, a localisation naming no step. One per reply, whatever followed (a retry, a
+    dropped candidate), so that refusals can be counted per purpose against the OptimizerCall events."""
+
+    step: int
+    parent: str | None
+    purpose: str
+    reason: str
+
+
 @event_kind("errors_shown")
 @dataclass(frozen=True, kw_only=True)
 class ErrorsShown(Event):

@@ -3,12 +3,15 @@ refinement of the failing step, the --no-demo ablation, renderings, and result f
 
 import re
 
+import pytest
+
 from behavopt.core.schema import plain, typed
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
 from behavopt.optimizers.behavior import Procedure, copied_demo_answer, demo_answer_shares
 from behavopt.optimizers.candidate import Candidate
-from behavopt.optimizers.events import CandidateDropped, DemoCopied, DemoRejected, FailingStep, ProcedureRejected
+from behavopt.optimizers.events import (CandidateDropped, DemoCopied, DemoRejected, FailingStep, ProcedureRejected,
+                                         ReplyUnusable)
 from behavopt.optimizers.run import summary_of
 from tests.optimizers.helpers import build, kind_of, optimizer_answer, text_of
 
@@ -46,6 +49,7 @@ def test_a_failing_demonstration_is_regenerated_then_the_candidate_dropped(tmp_p
     rejected = h.events(DemoRejected)
     assert len(rejected) == 3 * 2 and {e.attempt for e in rejected} == {0, 1}
     assert len(h.events(CandidateDropped)) == 3
+    assert [(e.purpose, e.reason) for e in h.events(ReplyUnusable)] == [("demonstration", e.reason) for e in rejected]
 
 
 def test_a_demonstration_too_long_for_the_target_budget_is_regenerated(tmp_path):
@@ -207,3 +211,82 @@ def test_best_prompt_file_shows_the_messages_the_target_sees(tmp_path):
     assert text.startswith("[user]\n" + c.prompt) and "[assistant]\n" + c.demos[1].content in text
     assert text.rstrip().endswith("{input}")
     assert render_best(h.state.initial) == h.state.initial.prompt + "\n"
+
+
+def _as_json(request):
+    """The scripted optimizer's text reply to `request` without its JSON instruction, written as the JSON its schema
+    asks for, and checked against that schema."""
+    import dataclasses
+    import json
+
+    import jsonschema
+
+    from behavopt.optimizers.behavior import parse_procedure, parse_step_output
+
+    schema = json.loads(request.json_schema)
+    last = request.messages[-1]
+    plain_text = dataclasses.replace(last, content=last.content.rpartition("\n\nReply with JSON only")[0])
+    text = optimizer_answer(dataclasses.replace(request, messages=(*request.messages[:-1], plain_text),
+                                                json_schema=None))
+    kind = kind_of(request)
+    if kind == "abo_localize":
+        step, reason = re.search(r"Failing step: (\d+)\nReason: (.+)", text).groups()
+        reply = {"failing_step": int(step), "reason": reason}
+    elif kind == "abo_demo":
+        parsed = parse_step_output(text)
+        reply = {"steps": [t for _, t in parsed.steps], "answer": parsed.answer_line.split(": ", 1)[1]}
+    else:
+        reply = {"sub_steps" if kind == "abo_refine" else "steps": parse_procedure(text)}
+    jsonschema.validate(reply, schema)
+    return json.dumps(reply)
+
+
+def test_json_replies_give_the_candidates_their_text_replies_give(tmp_path):
+    text = build(tmp_path / "text", "abo", steps=1)
+    text.run()
+    structured = build(tmp_path / "json", "abo", steps=1, abo_replies="json", opt_reply=_as_json)
+    structured.run()
+    assert all(r.json_schema is None for r in text.optimizer.requests)
+    asked = [r for r in structured.optimizer.requests if r.max_tokens > 8]  # the writing-speed probe aside
+    assert asked and all(r.json_schema is not None for r in asked)
+    assert {kind_of(r) for r in asked} == {"abo_procedure", "abo_demo", "abo_localize", "abo_refine"}
+
+    def shown(h):
+        return [(c.prompt, c.demos, c.procedure) for c in h.state.candidates.values()]
+
+    assert shown(structured) == shown(text) and len(shown(text)) > 4
+
+
+@pytest.mark.parametrize("purpose, bad_reply", [
+    ("abo_localize", "The model made a mistake somewhere."),  # names no step
+    ("abo_localize", "Failing step: 9\nReason: past the end."),  # not a step of the procedure
+    ("abo_refine", "Just be more careful."),  # breaks nothing down
+    ("abo_procedure", "Step 1: Do it."),  # one step: too few
+])
+def test_every_reply_that_cannot_be_used_is_counted_once_under_its_purpose(tmp_path, purpose, bad_reply):
+    h = build(tmp_path, "abo", steps=1, opt_reply=lambda r: bad_reply if kind_of(r) == purpose else optimizer_answer(r))
+    h.run()
+    unusable = h.events(ReplyUnusable)
+    asked = [r for r in h.optimizer.requests if kind_of(r) == purpose]
+    assert asked and [e.purpose for e in unusable] == [purpose.removeprefix("abo_")] * len(asked)
+
+
+def test_successes_show_the_failing_step_as_written_in_right_answers(tmp_path):
+    def target(request):  # each step written out, the answer right for even items
+        content = request.messages[-1].content
+        n = int(re.search(r"#(\d+)", content.rpartition("\n\n")[2] or content).group(1))
+        return f"Step 1: I read item {n}.\nStep 2: It is {n}.\nAnswer: {n if n % 2 == 0 else n + 1}"
+
+    plain = build(tmp_path / "plain", "abo", steps=1, target_reply=target)
+    plain.run()
+    shown = build(tmp_path / "shown", "abo", steps=1, target_reply=target, abo_successes=2)
+    shown.run()
+    refine_plain, refine_shown = plain.requests_of("abo_refine"), shown.requests_of("abo_refine")
+    assert refine_shown and len(refine_shown) == len(refine_plain)
+    assert not any("got the answer right" in text_of(r) for r in refine_plain)
+    for request in refine_shown:
+        text = text_of(request)
+        step = int(re.search(r"It often goes wrong at Step (\d+)", text).group(1))
+        right = re.findall(r"^- (.+)$", text.split(f"it wrote this for Step {step}:")[1], re.M)
+        assert len(right) == 2 and all(("I read item" if step == 1 else "It is") in w for w in right)
+        assert all(int(re.search(r"(\d+)", w).group(1)) % 2 == 0 for w in right)  # from right answers only

@@ -4,6 +4,7 @@
     demonstration  the worked example's checks, and whether the target copies its answer
     steps          the target's step-labelled output and its adherence to the procedure
     refinement     the failing step replaced by finer sub-steps
+    replies        the optimizer's replies as JSON held to a schema, read back as text (abo_replies=json)
     figures        per-candidate figures for result.json
 """
 
@@ -35,10 +36,11 @@ from behavopt.optimizers.behavior.steps import (
                                                         adherence,
                                                         parse_step_output,
                                                         step_table,
+                                                        written_when_right,
 )
 
 __all__ = ["Adherence", "BehaviorFigures", "MAX_SUB_STEPS", "Procedure", "StepOutput", "adherence",
            "behavior_figures", "bullets_under_step", "clean_demo", "copied_demo_answer", "demo_answer_shares",
            "demo_length_problem", "demo_problem", "lettered_sub_steps", "parse_procedure", "parse_step_output",
            "procedure_problem", "procedure_text", "splice_refinement", "step_table", "sub_steps_of",
-           "without_other_steps"]
+           "without_other_steps", "written_when_right"]

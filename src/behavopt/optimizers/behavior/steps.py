@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations
+    from behavopt.eval.evaluator import EvalRecord
 
 # The parts of a step label, shared by every pattern that reads one: "Step", its number, then a separator.
 STEP_WORD = r"^\s*[*#>\s]*step\s*"  # markdown (bold, heading, quote) may come before it
@@ -51,6 +55,19 @@ def parse_step_output(text: str) -> StepOutput:
             number, so_far = steps[-1]  # a step's text may run over several lines
             steps[-1] = (number, f"{so_far}\n{line.strip()}".strip())
     return StepOutput(tuple(steps), answer)
+
+
+def written_when_right(records: list["EvalRecord"], step: int, k: int) -> list[str]:
+    """What the target wrote for Step `step` in up to k correctly answered records, in their order, one line each:
+    what a step looks like when it works, to set beside the errors."""
+    shown: list[str] = []
+    for record in records:
+        if len(shown) >= k:
+            break
+        wrote = parse_step_output(record.output or "").text_of(step) if record.correct else None
+        if wrote and wrote.strip():
+            shown.append(" ".join(wrote.split())[:STEP_SHOWN_CHARS])
+    return shown
 
 
 def step_table(steps: list[str], output: str) -> str:

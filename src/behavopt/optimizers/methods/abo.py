@@ -20,12 +20,16 @@ from typing import Any
 
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
-from behavopt.optimizers.behavior import (BehaviorFigures, Procedure, adherence, behavior_figures, clean_demo,
-                                          copied_demo_answer, demo_length_problem, demo_problem, parse_procedure,
-                                          procedure_problem, procedure_text, step_table, sub_steps_of)
+from behavopt.optimizers.behavior import (MAX_SUB_STEPS, BehaviorFigures, Procedure, adherence, behavior_figures,
+                                          clean_demo, copied_demo_answer, demo_length_problem, demo_problem,
+                                          parse_procedure, procedure_problem, procedure_text, step_table,
+                                          sub_steps_of, written_when_right)
+from behavopt.optimizers.behavior.replies import (ReplyShape, as_text, demonstration_shape, localize_shape,
+                                                  procedure_shape, sub_steps_shape)
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
-from behavopt.optimizers.events import CandidateDropped, DemoCopied, DemoRejected, FailingStep, ProcedureRejected
+from behavopt.optimizers.events import (CandidateDropped, DemoCopied, DemoRejected, FailingStep, ProcedureRejected,
+                                         ReplyUnusable)
 from behavopt.optimizers.methods.common import render
 from behavopt.optimizers.settings import RunSettings
 from behavopt.tasks.answers import normalize
@@ -52,6 +56,21 @@ class ABO:
     shows_all_scores = False
 
     # ---- building blocks ---------------------------------------------------------------------------------------
+    @staticmethod
+    def steps_problem(steps: list[str], ctx: ProposalContext) -> str | None:
+        """Why these steps cannot be a procedure (their number, or a check of procedure_problem), or None."""
+        if not MIN_STEPS <= len(steps) <= MAX_STEPS:
+            return f"procedure has {len(steps)} steps"
+        return procedure_problem(steps, ctx.train)
+
+    async def _ask(self, ctx: ProposalContext, purpose: str, prompt: str, shape: ReplyShape, **call: Any) -> str:
+        """An optimizer call in the run's reply form: text, or JSON held to `shape` and read back as text, so that
+        the same parsers and checks judge both."""
+        if ctx.settings.abo.replies == "text":
+            return await ctx.ask(purpose, prompt, **call)
+        reply = await ctx.ask(purpose, shape.prompt(prompt), json_schema=shape.schema, **call)
+        return as_text(purpose, reply)
+
     def _proposal(self, ctx: ProposalContext, steps: list[str], demo: tuple[Example, str] | None, parent: str,
                   origin: str, feedback: str | None = None, refined_step: int | None = None) -> Proposal:
         demos = (Message("user", demo[0].input), Message("assistant", demo[1])) if demo else ()
@@ -69,24 +88,24 @@ class ABO:
         pool = [e for e in ctx.train if normalize(e.target) != normalize(avoid_answer)] if avoid_answer else []
         for attempt in range(ctx.settings.abo.demo_tries):
             example = prefer if (prefer is not None and attempt == 0) else ctx.rng.choice(pool or ctx.train)
-            reply = await ctx.ask("demonstration", render("abo_demo", procedure=procedure, input=example.input,
-                                                          answer=example.target), parent=parent, sample=attempt,
-                                  max_tokens=max(ctx.settings.models.optimizer_max_tokens, DEMO_MIN_TOKENS))
+            shape = demonstration_shape(len(steps), example.target, ctx.settings.models.target_max_tokens)
+            reply = await self._ask(ctx, "demonstration", render("abo_demo", procedure=procedure,
+                                                                 input=example.input, answer=example.target),
+                                    shape, parent=parent, sample=attempt,
+                                    max_tokens=max(ctx.settings.models.optimizer_max_tokens, DEMO_MIN_TOKENS))
             output = clean_demo(reply)
             problem = (demo_problem(ctx.task, example, output, steps)
                        or demo_length_problem(output, ctx.settings.models.target_max_tokens))
             if problem is None:
                 return example, output
             ctx.emit(DemoRejected(step=ctx.step, parent=parent, example=example.id, attempt=attempt, reason=problem))
+            ctx.emit(ReplyUnusable(step=ctx.step, parent=parent, purpose="demonstration", reason=problem))
         return None
 
     async def _behavior(self, ctx: ProposalContext, steps: list[str], parent: str, origin: str,
                         prefer: Example | None = None, avoid_answer: str | None = None,
                         feedback: str | None = None, refined_step: int | None = None) -> Proposal | None:
-        if not MIN_STEPS <= len(steps) <= MAX_STEPS:
-            ctx.emit(CandidateDropped(step=ctx.step, parent=parent, reason=f"procedure has {len(steps)} steps"))
-            return None
-        problem = procedure_problem(steps, ctx.train)
+        problem = self.steps_problem(steps, ctx)
         if problem:
             ctx.emit(CandidateDropped(step=ctx.step, parent=parent, reason=problem, steps=tuple(steps)))
             return None
@@ -105,9 +124,14 @@ class ABO:
             shown = ctx.exemplars(EXAMPLES_FOR_PROCEDURE)
             examples = "\n\n".join(f"Input:\n{e.input}\nCorrect answer: {e.target}" for e in shown)
             for attempt in range(PROCEDURE_TRIES):
-                reply = await ctx.ask("procedure", render("abo_procedure", instruction=seed.prompt, examples=examples),
-                                      parent=seed.id, sample=i + n * attempt)
+                reply = await self._ask(ctx, "procedure", render("abo_procedure", instruction=seed.prompt,
+                                                                 examples=examples),
+                                        procedure_shape(MIN_STEPS, MAX_STEPS), parent=seed.id, sample=i + n * attempt)
                 steps = parse_procedure(reply)
+                unusable = self.steps_problem(steps, ctx)
+                if unusable is not None:
+                    ctx.emit(ReplyUnusable(step=ctx.step, parent=seed.id, purpose="procedure", reason=unusable))
+                # Asked again only for a check's refusal: a reply with too few or too many steps is dropped below.
                 problem = procedure_problem(steps, ctx.train)
                 if problem is None or attempt == PROCEDURE_TRIES - 1:
                     break
@@ -122,13 +146,16 @@ class ABO:
         """The first step where the target went wrong on this error, and why (from the optimizer). Each step is shown
         beside what the target wrote for it, so the optimizer judges each step by its own output."""
         steps = list(parent.procedure.steps) if parent.procedure else []
-        reply = await ctx.ask("localize", render("abo_localize", instruction=ctx.task.instruction, input=record.input,
-                                                 step_table=step_table(steps, record.output or ""),
-                                                 answer=record.target,
-                                                 model_answer=shown_answer(record)),
-                              parent=parent.id)
+        reply = await self._ask(ctx, "localize", render("abo_localize", instruction=ctx.task.instruction,
+                                                        input=record.input,
+                                                        step_table=step_table(steps, record.output or ""),
+                                                        answer=record.target, model_answer=shown_answer(record)),
+                                localize_shape(max(len(steps), 1)), parent=parent.id)
         m = _FAILING.search(reply)
         step = int(m.group(1)) if m and 1 <= int(m.group(1)) <= len(steps) else None
+        if step is None:
+            ctx.emit(ReplyUnusable(step=ctx.step, parent=parent.id, purpose="localize",
+                                   reason="names no step of the procedure"))
         reason = _REASON.search(reply)
         return step, (reason.group(1).strip() if reason else reply.strip()[:300])
 
@@ -181,18 +208,29 @@ class ABO:
             # a demonstration with another answer, so the search can tell copying from following.
             ctx.emit(DemoCopied(step=ctx.step, parent=parent.id, answer=copied, example=parent.procedure.demo_example))
             demo_example = None
+        records = await ctx.train_records(parent) if ctx.settings.abo.successes else []
         out = []
         for i in range(n):
             step = ranked[i % len(ranked)]
             listed = "\n".join(f"Step {k + 1}: {s}" for k, s in enumerate(steps))
-            reply = await ctx.ask("refine", render("abo_refine", steps=listed, step=step, step_text=steps[step - 1],
-                                                   reasons="\n".join(f"- {r}" for r in reasons[step])),
-                                  parent=parent.id, sample=i)
+            shown = "\n".join(f"- {r}" for r in reasons[step])
+            right = written_when_right(records, step, ctx.settings.abo.successes)
+            if right:
+                shown += (f"\n\nWhen the model got the answer right, it wrote this for Step {step}:\n"
+                          + "\n".join(f"- {w}" for w in right))
+            reply = await self._ask(ctx, "refine", render("abo_refine", steps=listed, step=step,
+                                                          step_text=steps[step - 1], reasons=shown),
+                                    sub_steps_shape(MAX_SUB_STEPS), parent=parent.id, sample=i)
             new_steps = sub_steps_of(reply, steps, step)
             if new_steps is None:
+                ctx.emit(ReplyUnusable(step=ctx.step, parent=parent.id, purpose="refine",
+                                       reason=f"does not break step {step} down"))
                 ctx.emit(CandidateDropped(step=ctx.step, parent=parent.id,
                                           reason=f"the reply does not break step {step} down", reply=reply))
                 continue
+            problem = self.steps_problem(new_steps, ctx)
+            if problem is not None:  # (the candidate is dropped below, with the reason)
+                ctx.emit(ReplyUnusable(step=ctx.step, parent=parent.id, purpose="refine", reason=problem))
             feedback = f"Step {step} failed: " + " | ".join(reasons[step])
             proposal = await self._behavior(ctx, new_steps, parent.id, "refine", prefer=demo_example,
                                             avoid_answer=copied, feedback=feedback, refined_step=step)
