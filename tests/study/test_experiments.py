@@ -10,6 +10,7 @@ import pytest
 
 from behavopt.optimizers.events import ErrorsShown
 from behavopt.study.experiments.run import run_all, run_experiment
+from behavopt.study.report import load_report
 from behavopt.study.runner import StudyRunner, StudySpec
 from behavopt.study.runview import RunView
 from tests.lm.scripted import ScriptedBackend
@@ -66,7 +67,9 @@ def test_pseudo_errors_compares_conditions_and_feedback(world):
     row = report.per_seed[0]
     assert 0.0 < row["apo/feedback_similarity"] <= 1.0 and len(row["apo-sum/real/dev_curve"]) == 3
     saved = json.loads((out / "results.json").read_text())
-    assert saved["experiment"] == "pseudo-errors" and len(saved["per_seed"]) == 2
+    assert saved["experiment"] == "pseudo-errors" and len(saved["per_seed"]) == 2 and saved["schema_version"] == 1
+    assert [(f.name, f.claim, f.held) for f in load_report(out / "results.json").findings] == [
+        (f.name, f.claim, f.held) for f in report.findings]  # read back typed
     summary = (out / "summary.md").read_text()
     assert "## scores with pseudo errors vs real errors" in summary and "[" in summary  # intervals over 2 seeds
     assert "preset `default` with beam=2, dev_size=20," in summary  # the overrides are named

@@ -11,6 +11,7 @@ from behavopt.cli import cache_cmd, models_cmd
 from behavopt.cli.common import err_console
 from behavopt.cli.eval_cmd import eval_command
 from behavopt.cli.optimize_cmd import optimize_command
+from behavopt.cli.report_cmd import compare_command, report_command
 from behavopt.cli.serve_cmd import serve_command
 from behavopt.cli.study_cmd import study_command
 
@@ -22,6 +23,8 @@ app.command("eval")(eval_command)
 app.command("serve")(serve_command)
 app.command("optimize")(optimize_command)
 app.command("study")(study_command)
+app.command("report")(report_command)
+app.command("compare")(compare_command)
 
 
 def main(argv: list[str] | None = None) -> None:

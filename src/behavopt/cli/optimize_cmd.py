@@ -22,6 +22,11 @@ from behavopt.optimizers.engine.cost import Price
 from behavopt.optimizers.methods import method_names
 from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.run import run_optimization
+from behavopt.report.caveats import caveats
+from behavopt.report.run import write_run_report
+from behavopt.report.tracking import log_run
+from behavopt.study.answers import run_answers
+from behavopt.study.runview import RunView
 
 
 def _fmt_s(seconds: float) -> str:
@@ -62,6 +67,11 @@ def optimize_command(
     resume: bool = typer.Option(False, "--resume", help="continue the run in --out from its last checkpoint"),
     preset: str = typer.Option("default", "--preset", help="default (the study's setting) or quick"),
     as_json: bool = typer.Option(False, "--json", help="print result.json on stdout, nothing else"),
+    report: bool = typer.Option(True, "--report/--no-report", help="write OUT/report.html at the end: scores, "
+                                "cost, the search, the lineage with diffs, the examples fixed and regressed"),
+    mlflow: Optional[str] = typer.Option(None, "--mlflow", help="log the finished run to MLflow at this tracking "
+                                         "URI (file:///path/mlruns, http://host:5000); needs behavopt[tracking]"),
+    mlflow_experiment: str = typer.Option("behavopt", "--mlflow-experiment", help="the MLflow experiment to log to"),
     connection: Connection = Connection(),
     own: OwnData = OwnData(),
     overrides: dict[str, Any] | None = None,
@@ -83,8 +93,8 @@ def parse_price_options(options: list[str]) -> dict[str, Price]:
 
 @user_errors
 def run_optimize(*, task: str | None, price: list[str], method: str, target: str, optimizer: str, out: Path,
-                 resume: bool, preset: str, as_json: bool, connection: Connection, own: OwnData,
-                 overrides: dict[str, Any] | None) -> None:
+                 resume: bool, preset: str, as_json: bool, report: bool, mlflow: str | None, mlflow_experiment: str,
+                 connection: Connection, own: OwnData, overrides: dict[str, Any] | None) -> None:
     if task is None and own.train is None:
         raise ConfigError("no task: pass --task SPEC for a built-in task, or --train FILE with --prompt-file for your "
                           "own")
@@ -96,9 +106,19 @@ def run_optimize(*, task: str | None, price: list[str], method: str, target: str
                        slots=connection.slots, retries=connection.retries, api_key=connection.api_key, on_update=LiveStatus(live),
                        on_notice=lambda m: live.console.print(f"[yellow]{m}[/]", highlight=False))
         result = asyncio.run(run_optimization(spec))
+    written = write_run_report(result.run_dir) if report else None
+    logged = log_run(result.run_dir, mlflow, mlflow_experiment) if mlflow else None
     if as_json:
         print(json.dumps(result.to_dict()))
         return
+    print_result(result)
+    if written:
+        print(f"  report: {written}")
+    if logged:
+        print(f"  logged to MLflow at {mlflow}: run {logged}")
+
+
+def print_result(result: OptimizationResult) -> None:
     u = result.usage
     i_lo, i_hi = result.initial_test_ci95
     b_lo, b_hi = result.best_test_ci95
@@ -111,7 +131,7 @@ def run_optimize(*, task: str | None, price: list[str], method: str, target: str
           f"{result.best_test_score:.3f} [{b_lo:.2f}, {b_hi:.2f}]   (test n={result.test_size})")
     if result.test_comparison is not None:
         print(f"  best against initial on the same test examples: {result.test_comparison.describe()}")
-    for line in caveats(result):
+    for line in caveats(result, run_answers(RunView.load(result.run_dir))):
         print("  " + line)
     print(f"  stopped: {result.stop_reason}; LM calls target {u.target.calls}, optimizer {u.optimizer.calls}; "
           f"{u.wall_s:.0f}s")
@@ -131,19 +151,3 @@ def time_split(role: str, usage: Usage) -> str | None:
     other = usage.seconds - usage.prompt_s - usage.generate_s
     return (f"{role}: {reuse:.0%} of prompt tokens reused from a cached prefix; {usage.prompt_s:.0f}s prompt "
             f"processing, {usage.generate_s:.0f}s generation, {other:.0f}s other")
-
-
-def caveats(result: OptimizationResult) -> list[str]:
-    """What the scores alone hide: a gain that only moves the target toward the commoner gold answer, and a target
-    that copies its demonstration's answer."""
-    lines = [f"label shift on {split}: the gain {gain:+.3f} is no more than the {chance_gain:+.3f} that the best "
-             "prompt's answer frequencies alone give (answer_chance in result.json): it gives the commoner gold "
-             "answer more often rather than solving more examples"
-             for split, gain, chance_gain in result.label_shifts()]
-    copying = result.demo_copying()
-    if copying:
-        answer, share, gold = copying
-        lines.append(f"demonstration copied?: the target gives the demonstration's own answer {answer!r} to "
-                     f"{share:.0%} of dev inputs, where {gold:.0%} have it: it may copy the worked example rather "
-                     "than follow the steps (demo_answer_share in result.json)")
-    return lines

@@ -11,6 +11,7 @@ import typer
 from behavopt.cli.common import err_console, user_errors
 from behavopt.cli.options import Connection, OwnData, with_shared_options
 from behavopt.core.errors import ConfigError
+from behavopt.report.study import write_study_report
 from behavopt.study.experiments import EXPERIMENTS
 from behavopt.study.report import HELD
 
@@ -71,6 +72,7 @@ def _study(experiment: str, task: str | None, target: str, optimizer: str, out: 
         reports = run_all(runner, out, **options)
     else:
         reports = [run_experiment(experiment, runner, out, **options)]
+    written = write_study_report(out)
     if as_json:
         print(json.dumps([{"experiment": r.experiment, "findings": [f.__dict__ for f in r.findings]} for r in reports],
                          indent=2, default=str))
@@ -78,4 +80,4 @@ def _study(experiment: str, task: str | None, target: str, optimizer: str, out: 
     for r in reports:
         for f in r.findings:
             print(f"{r.experiment} | {f.name}: {HELD[f.held]}\n  the study: {f.claim}\n  here: {f.ours}")
-    print(f"written: {out / 'summary.md'}")
+    print(f"written: {out / 'summary.md'}, {written}")

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from behavopt.core.files import atomic_write_text
+from behavopt.core.schema import STUDY_RESULTS_VERSION, FileFormat, read_json, typed
 from behavopt.study.experiments.base import ExperimentReport
+
+RESULTS_FILE = "results.json"
+# Version 1 only adds schema_version: a version-0 file reads as it is.
+RESULTS_FORMAT = FileFormat("study results", STUDY_RESULTS_VERSION, {0: lambda data: data})
 
 HELD = {True: "held", False: "did not hold", None: "undetermined"}
 
@@ -51,8 +56,15 @@ def summary_markdown(report: ExperimentReport) -> str:
 
 def write_report(report: ExperimentReport, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "results.json", json.dumps(_finite(report.to_dict()), indent=2) + "\n")
+    data = RESULTS_FORMAT.stamp(_finite(report.to_dict()))
+    atomic_write_text(out / RESULTS_FILE, json.dumps(data, indent=2) + "\n")
     atomic_write_text(out / "summary.md", summary_markdown(report))
+
+
+def load_report(path: Path) -> ExperimentReport:
+    """An experiment's results.json, typed (an older file upgraded)."""
+    source = str(path)
+    return typed(ExperimentReport, RESULTS_FORMAT.current(read_json(path, "reading a study"), source), source)
 
 
 def overview_markdown(reports: list[ExperimentReport], target_answers: str = "") -> str:
