@@ -24,7 +24,7 @@ from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.run import run_optimization
 from behavopt.report.caveats import caveats
 from behavopt.report.run import write_run_report
-from behavopt.report.tracking import log_run
+from behavopt.report.tracking import log_run, mlflow_module
 from behavopt.study.answers import run_answers
 from behavopt.study.runview import RunView
 
@@ -70,7 +70,7 @@ def optimize_command(
     report: bool = typer.Option(True, "--report/--no-report", help="write OUT/report.html at the end: scores, "
                                 "cost, the search, the lineage with diffs, the examples fixed and regressed"),
     mlflow: Optional[str] = typer.Option(None, "--mlflow", help="log the finished run to MLflow at this tracking "
-                                         "URI (file:///path/mlruns, http://host:5000); needs behavopt[tracking]"),
+                                         "URI (sqlite:///path/mlflow.db, http://host:5000); needs behavopt[tracking]"),
     mlflow_experiment: str = typer.Option("behavopt", "--mlflow-experiment", help="the MLflow experiment to log to"),
     connection: Connection = Connection(),
     own: OwnData = OwnData(),
@@ -98,6 +98,8 @@ def run_optimize(*, task: str | None, price: list[str], method: str, target: str
     if task is None and own.train is None:
         raise ConfigError("no task: pass --task SPEC for a built-in task, or --train FILE with --prompt-file for your "
                           "own")
+    if mlflow:
+        mlflow_module()  # missing MLflow is said now, not after the run
     spec = run_spec(**own.task_parts(), task=task, method=method, target=target, optimizer=optimizer, preset=preset,
                     settings=overrides or {}, prices=parse_price_options(price), base_url=connection.base_url,
                     data_dir=connection.data_dir)

@@ -33,7 +33,7 @@ def write_report(directory: Path) -> Path:
 def report_command(
     directory: Path = typer.Argument(..., help="a run directory (optimize --out) or a study directory (study --out)"),
     mlflow: Optional[str] = typer.Option(None, "--mlflow", help="also log the run to MLflow at this tracking URI "
-                                         "(e.g. file:///path/mlruns or http://host:5000)"),
+                                         "(e.g. sqlite:///path/mlflow.db or http://host:5000)"),
     mlflow_experiment: str = typer.Option("behavopt", "--mlflow-experiment", help="the MLflow experiment to log to"),
 ) -> None:
     """Write DIR/report.html: a self-contained page (no network needed to view it) showing whether the optimization

@@ -21,12 +21,13 @@ RUN_DIR_TAG = "behavopt.run_dir"
 RESULT_TAG = "behavopt.best_candidate"
 
 
-def _client(uri: str) -> Any:
+def mlflow_module() -> Any:
+    """MLflow, or a one-line error naming the extra to install (checked before a run, not after it)."""
     try:
-        from mlflow.tracking import MlflowClient
+        import mlflow
     except ImportError:
         raise ConfigError("--mlflow needs MLflow: pip install 'behavopt[tracking]' (or mlflow-skinny)") from None
-    return MlflowClient(tracking_uri=uri)
+    return mlflow
 
 
 def run_metrics(view: RunView) -> tuple[list[tuple[str, float, int]], dict[str, float]]:
@@ -54,14 +55,24 @@ def run_params(view: RunView) -> dict[str, str]:
 
 
 def log_run(run_dir: str | Path, uri: str, experiment: str = "behavopt") -> str:
-    """Log a finished run to the MLflow tracking server or store at `uri`; returns the MLflow run id (the existing
-    one where this run was logged before)."""
-    from mlflow.entities import Metric, Param, RunTag
-
+    """Log a finished run to the MLflow tracking server or store at `uri` (sqlite:///path/mlflow.db for a local
+    store, http://host:5000 for a server); returns the MLflow run id (the existing one where this run was logged
+    before). MLflow's own refusals come back as one line naming the URI."""
     view = RunView.load(run_dir)
     if view.result is None:
         raise ConfigError(f"{view.path} has not finished (no result.json): nothing to log yet; resume it first")
-    client = _client(uri)
+    mlflow = mlflow_module()
+    try:
+        return _log(mlflow.tracking.MlflowClient(tracking_uri=uri), view, experiment)
+    except mlflow.exceptions.MlflowException as err:
+        first = str(err.message).strip().splitlines()[0] if str(err.message).strip() else type(err).__name__
+        raise ConfigError(f"MLflow at {uri} refused the run: {first}") from None
+
+
+def _log(client: Any, view: RunView, experiment: str) -> str:
+    from mlflow.entities import Metric, Param, RunTag
+
+    assert view.result is not None
     found = client.get_experiment_by_name(experiment)
     experiment_id = found.experiment_id if found else client.create_experiment(experiment)
     where = str(view.path.resolve())
