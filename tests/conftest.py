@@ -30,3 +30,19 @@ def smollm_path() -> Path:
     from behavopt.lm import local_models
 
     return local_models.pull("smollm2-135m")
+
+
+@pytest.fixture(scope="session")
+def small_study(smollm_path, tmp_path_factory):
+    """A real study (`behavopt study all`, SmolLM2 as target, optimizer and judge, tiny settings, one seed), made once
+    for the tests that read it: (its directory, the finished command). Its runs are real SmolLM2 runs, ABO's among
+    them. Tests must not change it."""
+    pytest.importorskip("sentence_transformers", reason="the study extra is not installed: pip install '.[study]'")
+    from tests.cli.test_eval_cli import behavopt
+    from tests.cli.test_study_cli import TINY
+
+    home = tmp_path_factory.mktemp("small-study")
+    out = home / "study"
+    proc = behavopt("study", "all", "--task", "demo:object-counting", *TINY, "--seeds", "1", "--out", str(out),
+                    "--json", env_home=home, check=True)
+    return out, proc

@@ -5,6 +5,7 @@ second call reuses the runs; bad input gets one error line."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -20,11 +21,8 @@ FIGURES = {"pseudo-errors": ["scores.png", "feedback_similarity.png"], "repetiti
            "paraphrase": ["paraphrase_steps.png", "ape_vs_apo.png"], "refinement": ["refinement.png"]}
 
 
-def test_study_all_writes_every_experiment(smollm_path, tmp_path):
-    pytest.importorskip("sentence_transformers", reason="the study extra is not installed: pip install '.[study]'")
-    out = tmp_path / "study"
-    proc = behavopt("study", "all", "--task", "demo:object-counting", *TINY, "--seeds", "1", "--out", str(out),
-                    "--json", env_home=tmp_path, check=True)
+def test_study_all_writes_every_experiment(small_study, tmp_path):
+    out, proc = small_study
     reports = json.loads(proc.stdout)
     assert [r["experiment"] for r in reports] == ["pseudo-errors", "paraphrase", "refinement", "repetition"]
     for r in reports:
@@ -48,9 +46,13 @@ def test_study_all_writes_every_experiment(smollm_path, tmp_path):
     assert pairs and all(set(p) >= {"batch", "dev", "followed", "requested"} for p in pairs)
     assert "| experiment | finding |" in (out / "summary.md").read_text()
 
-    # A second call reuses every run: no new LM calls beyond cache hits, same findings.
+    assert (out / "report.html").is_file() and (out / "runs" / "abo-s0" / "report.html").is_file()
+    # A second call reuses every run: no new LM calls beyond cache hits, same findings (in a copy: the study is
+    # shared with other tests).
+    again_out = tmp_path / "again"
+    shutil.copytree(out, again_out)
     again = behavopt("study", "paraphrase", "--task", "demo:object-counting", *TINY, "--seeds", "1",
-                     "--out", str(out), "--json", env_home=tmp_path, check=True)
+                     "--out", str(again_out), "--json", env_home=out.parent, check=True)
     assert json.loads(again.stdout)[0]["findings"] == reports[1]["findings"]
 
 

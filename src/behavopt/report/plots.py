@@ -25,9 +25,9 @@ def _svg(fig: Figure) -> str:
     return text[text.index("<svg"):]  # inline: without the XML declaration and doctype
 
 
-def _figure() -> tuple[Figure, Any]:
+def _figure(height_in: float = HEIGHT_IN) -> tuple[Figure, Any]:
     """A figure and its one axes (call inside rc_context(_RC): the settings are read when drawing and saving)."""
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
+    fig = Figure(figsize=(WIDTH_IN, height_in))
     return fig, fig.subplots()
 
 
@@ -59,7 +59,7 @@ def bars(labels: Sequence[str], values: Sequence[float], *, ylabel: str, limit: 
          color: str = "#1f77b4") -> str:
     """One bar per label (ABO's steps: the share of outputs that wrote each, or the errors localised to each)."""
     with rc_context(_RC):
-        fig, ax = _figure()
+        fig, ax = _figure(height_in=2.0)
         ax.bar(range(len(values)), values, color=color)
         ax.set_xticks(range(len(labels)), labels)
         ax.set_ylabel(ylabel)

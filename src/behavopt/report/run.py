@@ -25,9 +25,10 @@ from behavopt.study.answers import run_answers
 from behavopt.study.runview import RunView
 
 REPORT_FILE = "report.html"
-# How a test example fared: the initial prompt's answer against the best prompt's.
-STATUSES = {"fixed": "wrong, then right", "regressed": "right, then wrong", "right": "right both times",
-            "wrong": "wrong both times", "missing": "not answered"}
+# How a test example fared: the initial prompt's answer against the best prompt's, in the order the table lists
+# them (what changed first).
+STATUSES = {"regressed": "right, then wrong", "fixed": "wrong, then right", "wrong": "wrong both times",
+            "right": "right both times", "missing": "not answered"}
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,8 @@ def example_rows(view: RunView, result: OptimizationResult) -> list[ExampleRow]:
         rows.append(ExampleRow(id=example_id, input=shown.input, gold=shown.target,
                                initial_answer=i.answer if i else None, best_answer=b.answer if b else None,
                                best_output=b.output if b else None, status=_status(i, b)))
-    return rows
+    order = {s: k for k, s in enumerate(STATUSES)}
+    return sorted(rows, key=lambda row: order[row.status])  # stable: within a status, the test split's order
 
 
 def behavior_view(result: OptimizationResult) -> BehaviorView | None:
