@@ -32,8 +32,11 @@ run: $(STAMP)
 		--optimizer $(RUN_OPTIMIZER) --preset quick --out $(RUN_OUT) \
 		$$(test -f $(RUN_OUT)/config.json && echo --resume)
 
-# SmolLM2 for the end-to-end plumbing tests; Qwen-1.5B for the adherence judge's check against hand labels.
+# SmolLM2 for the end-to-end plumbing tests; Qwen-1.5B for the adherence judge's check against hand labels;
+# Debian's chromium for the reports' browser test (installed where apt can; the test skips without it).
 test: $(STAMP)
+	command -v chromium >/dev/null 2>&1 || (apt-get install -y -qq chromium || (apt-get update -qq && \
+		apt-get install -y -qq chromium)) >/dev/null 2>&1 || echo "chromium not installed: the browser test skips"
 	$(BIN)/behavopt models pull smollm2-135m
 	$(BIN)/behavopt models pull qwen2.5-coder-1.5b
 	$(BIN)/python -m pytest -q --durations=25

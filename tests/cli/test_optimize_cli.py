@@ -78,6 +78,8 @@ def test_every_method_writes_a_valid_run(method, flags, smollm_path, tmp_path):
     assert len(batches) == len(set(batches)) and set(batches) == looked
     assert bool(looked) or method not in ("apo", "apo-sum", "promptagent")  # these reflect on errors every step
     assert not list(out.rglob("*.tmp"))
+    report = (out / "report.html").read_text()  # written at the end, from the real run's files
+    assert 'id="lineage-tree"' in report and report.count('class="node"') == len(rundir.load_checkpoint().candidates)
     if method == "abo":
         purposes = {e.purpose for e in calls}
         assert "procedure" in purposes
