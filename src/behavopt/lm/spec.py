@@ -3,7 +3,8 @@
 Options: for local/gguf `n_ctx`, `threads`, `gpu_layers`, `prefix_cache` (MiB of recent prompt states kept per
 context, 0 for none), `context` (`role`: a llama.cpp context per role, the default; `shared`: one for both), `slots`
 (serve it with llama.cpp's llama-server, decoding this many requests together; see lm/llama_server.py); for openai
-`base_url`, `concurrency`, `timeout`.
+`base_url` (several, comma-separated: one model at several endpoints, balanced with failover; see lm/endpoints.py),
+`concurrency` (for all its endpoints together), `timeout`.
 """
 
 from __future__ import annotations
@@ -113,11 +114,7 @@ def open_backend(spec: ModelSpec | str, *, threads: int | None = None, base_url:
     (or the spec's own `slots=N`) a local model is served by a llama-server started for it instead."""
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     if spec.kind == "openai":
-        from behavopt.lm.openai_backend import OpenAIBackend
-
-        return OpenAIBackend(spec.target, base_url=spec.options.get("base_url") or base_url, api_key=api_key,
-                             max_concurrency=_int_option(spec, "concurrency", 8) or 8,
-                             timeout_s=float(spec.options.get("timeout", 600)))
+        return _openai_backend(spec, base_url, api_key)
 
     from behavopt.lm.llama_backend import LlamaCppBackend, LlamaLoadParams
 
@@ -133,6 +130,26 @@ def open_backend(spec: ModelSpec | str, *, threads: int | None = None, base_url:
         return LlamaServerBackend(path, file_sha256=sha256, name=name, params=params, slots=served_slots,
                                   binary=find_llama_server())
     return LlamaCppBackend(path, file_sha256=sha256, name=name, params=params, context=context)
+
+
+def _openai_backend(spec: ModelSpec, base_url: str | None, api_key: str | None) -> ChatBackend:
+    """An OpenAI-compatible model; at several endpoints (base_url=URL1,URL2,...) one backend balancing over them,
+    with `concurrency` the budget for them all."""
+    from behavopt.lm.openai_backend import OpenAIBackend
+
+    urls = [u.strip() for u in (spec.options.get("base_url") or base_url or "").split(",") if u.strip()]
+    concurrency = _int_option(spec, "concurrency", 8) or 8
+    timeout_s = float(spec.options.get("timeout", 600))
+    if len(urls) <= 1:
+        return OpenAIBackend(spec.target, base_url=urls[0] if urls else None, api_key=api_key,
+                             max_concurrency=concurrency, timeout_s=timeout_s)
+    from behavopt.lm.endpoints import MultiEndpointBackend
+
+    if len(set(urls)) != len(urls):
+        raise ConfigError(f"an endpoint is named twice in '{spec}': give each base URL once")
+    backends = [OpenAIBackend(spec.target, base_url=u, api_key=api_key, max_concurrency=concurrency,
+                              timeout_s=timeout_s) for u in urls]
+    return MultiEndpointBackend(backends, name=f"openai:{spec.target}", max_concurrency=concurrency)
 
 
 def _model_file(spec: ModelSpec, notice: Callable[[str], None]) -> tuple[Path, str, str]:
