@@ -51,10 +51,16 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_cache(no_cache: bool, cache_path: Path | None) -> ResponseCache | None:
+def cache_file(no_cache: bool, cache_path: Path | None) -> Path | None:
+    """The response cache file: --cache, else $BEHAVOPT_CACHE, else the default; None with --no-cache."""
     if no_cache:
         return None
-    return ResponseCache(cache_path or Path(os.environ.get("BEHAVOPT_CACHE", "") or default_cache_path()))
+    return cache_path or Path(os.environ.get("BEHAVOPT_CACHE", "") or default_cache_path())
+
+
+def open_cache(no_cache: bool, cache_path: Path | None) -> ResponseCache | None:
+    path = cache_file(no_cache, cache_path)
+    return ResponseCache(path) if path else None
 
 
 def make_pool(*, no_cache: bool = False, cache_path: Path | None = None, threads: int | None = None,

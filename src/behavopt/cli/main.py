@@ -14,6 +14,7 @@ from behavopt.cli.optimize_cmd import optimize_command
 from behavopt.cli.report_cmd import compare_command, report_command
 from behavopt.cli.serve_cmd import serve_command
 from behavopt.cli.study_cmd import study_command
+from behavopt.cli.sweep_cmd import sweep_command
 
 app = typer.Typer(name="behavopt", no_args_is_help=True, add_completion=False,
                   help="Optimize what a target LLM is told, and see why it worked.")
@@ -25,6 +26,7 @@ app.command("optimize")(optimize_command)
 app.command("study")(study_command)
 app.command("report")(report_command)
 app.command("compare")(compare_command)
+app.command("sweep")(sweep_command)
 
 
 def main(argv: list[str] | None = None) -> None:

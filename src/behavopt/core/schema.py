@@ -23,6 +23,7 @@ RESULT_VERSION = 2  # result.json
 EVENTS_VERSION = 1  # events.jsonl (carried by its `started` event)
 PROMPT_VERSION = 1  # best_prompt.json and any saved behavopt.Prompt
 STUDY_RESULTS_VERSION = 1  # a study experiment's results.json (version 0: written without schema_version)
+SWEEP_VERSION = 1  # a sweep directory's sweep.json and summary.json
 
 VERSION_KEY = "schema_version"
 
