@@ -121,3 +121,11 @@ def run(target: str, optimizer: str) -> SweepRun:
 ])
 def test_a_run_asks_ray_for_its_cpus_and_declared_endpoints(target, optimizer, options, cluster, needs):
     assert run_resources(run(target, optimizer), options, cluster) == needs
+
+
+@pytest.mark.parametrize("n, chunks, sizes", [(10, 3, [4, 3, 3]), (2, 5, [1, 1]), (6, 1, [6]), (7, 7, [1] * 7)])
+def test_examples_are_cut_into_contiguous_near_equal_chunks(n, chunks, sizes):
+    from behavopt.sweep.spread_eval import chunked
+
+    parts = chunked(list(range(n)), chunks)
+    assert [len(p) for p in parts] == sizes and [x for p in parts for x in p] == list(range(n))

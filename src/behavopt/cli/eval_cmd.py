@@ -10,17 +10,19 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from behavopt.cli.common import err_console, user_errors
+from behavopt.cli.common import cache_file, err_console, user_errors
 from behavopt.cli.options import Connection, with_shared_options
 from behavopt.core.errors import ConfigError
 from behavopt.core.files import atomic_write_json, atomic_write_jsonl, writable_dir
 from behavopt.eval import EvalSettings, Evaluator
 from behavopt.eval.evaluator import EvalResult, missing_cause
 from behavopt.eval.prompts import Prompt, SplitSpec
+from behavopt.sweep.spread_eval import evaluate_on_ray
+from behavopt.sweep.worker import WorkerOptions
 from behavopt.tasks import load_task
 from behavopt.tasks.data import Fields, task_from_data
 from behavopt.tasks.metric import load_metric
-from behavopt.tasks.types import Task
+from behavopt.tasks.types import Example, Task
 
 
 def read_prompt(instruction: str | None, prompt_file: Path | None, default: str) -> Prompt:
@@ -67,6 +69,10 @@ def eval_command(
     test_size: Optional[int] = typer.Option(None, "--test-size", min=0),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="generation limit per example "
                                                                                "(default 512)"),
+    ray: Optional[str] = typer.Option(None, "--ray", help="spread the examples over the Ray cluster at this address "
+                                                          "(host:port or auto), records merged into one result"),
+    chunks: Optional[int] = typer.Option(None, "--chunks", min=1, help="with --ray: parts the examples are cut into "
+                                                                       "(default: one per CPU of the cluster)"),
     connection: Connection = Connection(),
 ) -> None:
     """Score the task's default prompt (or yours) on a split, with a 95 % interval."""
@@ -96,7 +102,8 @@ def own_examples(data: Path, input_field: str | None, answer_field: str | None,
 def run_eval(*, task: str | None, data: Path | None, input_field: str | None, answer_field: str | None,
              metric: str | None, model: str | None, prompt_file: Path | None, instruction: str | None, split: str,
              limit: int | None, out: Path | None, as_json: bool, seed: int | None, train_size: int | None,
-             dev_size: int | None, test_size: int | None, max_tokens: int | None, connection: Connection) -> None:
+             dev_size: int | None, test_size: int | None, max_tokens: int | None, ray: str | None,
+             chunks: int | None, connection: Connection) -> None:
     if (task is None) == (data is None):
         raise ConfigError("name what to score: --task SPEC for a built-in task's split, or --data FILE for your own "
                           "examples (not both)")
@@ -127,10 +134,30 @@ def run_eval(*, task: str | None, data: Path | None, input_field: str | None, an
         model = prompt.scored_with.model
     if max_tokens is None:
         max_tokens = prompt.scored_with.max_tokens if prompt.scored_with else 512
-    pool = connection.pool()
     temperature = prompt.scored_with.temperature if prompt.scored_with else 0.0
-    evaluator = Evaluator(loaded, pool.lm(model, "target"),
-                          EvalSettings(max_tokens=max_tokens, temperature=temperature, seed=at.seed))
+    settings = EvalSettings(max_tokens=max_tokens, temperature=temperature, seed=at.seed)
+    if ray is not None:
+        result = spread(ray, chunks, loaded, model, prompt, examples, settings, split, connection)
+    else:
+        result = evaluate_here(loaded, model, prompt, examples, settings, split, task, connection)
+    report_eval(result, out, prompt, as_json)
+
+
+def spread(address: str, chunks: int | None, task: Task, model: str, prompt: Prompt, examples: list[Example],
+           settings: EvalSettings, split: str, connection: Connection) -> EvalResult:
+    if connection.api_key:
+        raise ConfigError("--api-key is not passed to Ray workers: set OPENAI_API_KEY in their environment")
+    cache = cache_file(connection.no_cache, connection.cache)
+    options = WorkerOptions(cache=str(cache.resolve()) if cache else None, threads=connection.threads,
+                            slots=connection.slots, retries=connection.retries, base_url=connection.base_url)
+    err_console.print(f"[dim]scoring {len(examples)} examples on the Ray cluster at {address}[/]", highlight=False)
+    return evaluate_on_ray(address, task, model, prompt, examples, settings, split, options, chunks)
+
+
+def evaluate_here(loaded: Task, model: str, prompt: Prompt, examples: list[Example], settings: EvalSettings, split: str,
+                  task: str, connection: Connection) -> EvalResult:
+    pool = connection.pool()
+    evaluator = Evaluator(loaded, pool.lm(model, "target"), settings)
 
     async def go() -> EvalResult:
         try:
@@ -149,7 +176,10 @@ def run_eval(*, task: str | None, data: Path | None, input_field: str | None, an
         finally:
             await pool.aclose()
 
-    result = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def report_eval(result: EvalResult, out: Path | None, prompt: Prompt, as_json: bool) -> None:
     if out is not None:
         write_eval_dir(out, result, prompt)
     s = result.summary

@@ -188,17 +188,21 @@ class Evaluator:
 
     def _summary(self, all_records: list[EvalRecord], all_examples: list[Example], split: str, usage_before: dict,
                  wall_s: float) -> EvalSummary:
-        scored = [(r, e) for r, e in zip(all_records, all_examples) if not r.missing]
-        records, examples = [r for r, _ in scored], [e for _, e in scored]
-        n = len(records)
-        correct = sum(r.correct for r in records)
-        scores = [r.score or 0.0 for r in records]
         after = self.lm.usage.to_dict()
         usage = {k: round(after[k] - usage_before[k], 3) if isinstance(after[k], float) else after[k] - usage_before[k]
                  for k in after}
-        return EvalSummary(task=self.task.name, model=self.lm.name, split=split, accuracy=mean_score(scores),
-                           n=n, correct=correct, ci95=score_interval(scores),
-                           answer_chance=answer_chance([r.answer for r in records], examples, self.task.metric),
-                           errors=sum(r.error is not None for r in all_records),
-                           lm_errors=sum(r.output is None for r in all_records), usage=usage, wall_s=round(wall_s, 3),
-                           missing=len(all_records) - n)
+        return summarize(self.task, self.lm.name, all_records, all_examples, split, usage, wall_s)
+
+
+def summarize(task: Task, model: str, all_records: list[EvalRecord], all_examples: list[Example], split: str,
+              usage: dict, wall_s: float) -> EvalSummary:
+    """The summary of records scored in one go or in parts (`usage`: what their LM calls used, summed)."""
+    scored = [(r, e) for r, e in zip(all_records, all_examples) if not r.missing]
+    records, examples = [r for r, _ in scored], [e for _, e in scored]
+    scores = [r.score or 0.0 for r in records]
+    return EvalSummary(task=task.name, model=model, split=split, accuracy=mean_score(scores),
+                       n=len(records), correct=sum(r.correct for r in records), ci95=score_interval(scores),
+                       answer_chance=answer_chance([r.answer for r in records], examples, task.metric),
+                       errors=sum(r.error is not None for r in all_records),
+                       lm_errors=sum(r.output is None for r in all_records), usage=usage, wall_s=round(wall_s, 3),
+                       missing=len(all_records) - len(records))
