@@ -23,7 +23,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local,hf,test,study,tracking]'
+	$(BIN)/python -m pip install --quiet -e '.[local,hf,test,study,tracking,ray]'
 	touch $(STAMP)
 
 # A second call resumes the finished run from its checkpoint and cache, so it only prints the result again.
