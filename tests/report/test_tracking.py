@@ -13,9 +13,12 @@ from behavopt.report.tracking import log_run
 mlflow = pytest.importorskip("mlflow", reason="the tracking extra is not installed: pip install '.[tracking]'")
 
 
-def test_a_run_is_logged_with_its_settings_metrics_and_files_once(finished_run, tmp_path):
+def test_a_run_is_logged_with_its_settings_metrics_and_files_once(finished_run, tmp_path, monkeypatch):
     from mlflow.tracking import MlflowClient
 
+    elsewhere = tmp_path / "elsewhere"  # where the command runs: nothing of MLflow's lands there
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     out = finished_run("apo")
     write_run_report(out)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -32,6 +35,7 @@ def test_a_run_is_logged_with_its_settings_metrics_and_files_once(finished_run, 
     assert {"report.html", "best_prompt.json", "result.json", "config.json"} <= files
     assert len(client.search_runs([run.info.experiment_id])) == 1
     assert run.info.status == "FINISHED"
+    assert (tmp_path / "mlartifacts").is_dir() and not (tmp_path / "elsewhere" / "mlruns").exists()  # beside the store
 
 
 def test_an_unfinished_run_is_not_logged(finished_run, tmp_path):

@@ -63,18 +63,26 @@ def log_run(run_dir: str | Path, uri: str, experiment: str = "behavopt") -> str:
         raise ConfigError(f"{view.path} has not finished (no result.json): nothing to log yet; resume it first")
     mlflow = mlflow_module()
     try:
-        return _log(mlflow.tracking.MlflowClient(tracking_uri=uri), view, experiment)
+        return _log(mlflow.tracking.MlflowClient(tracking_uri=uri), view, experiment, artifact_root(uri))
     except mlflow.exceptions.MlflowException as err:
         first = str(err.message).strip().splitlines()[0] if str(err.message).strip() else type(err).__name__
         raise ConfigError(f"MLflow at {uri} refused the run: {first}") from None
 
 
-def _log(client: Any, view: RunView, experiment: str) -> str:
+def artifact_root(uri: str) -> str | None:
+    """Where a new experiment keeps its files: beside a local sqlite store (MLflow's default, ./mlruns, is wherever
+    the command happened to run); a server's own default elsewhere."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts").as_uri()
+
+
+def _log(client: Any, view: RunView, experiment: str, artifacts: str | None) -> str:
     from mlflow.entities import Metric, Param, RunTag
 
     assert view.result is not None
     found = client.get_experiment_by_name(experiment)
-    experiment_id = found.experiment_id if found else client.create_experiment(experiment)
+    experiment_id = found.experiment_id if found else client.create_experiment(experiment, artifacts)
     where = str(view.path.resolve())
     logged = client.search_runs([experiment_id], filter_string=f"tags.`{RUN_DIR_TAG}` = '{where}' and "
                                                               f"tags.`{RESULT_TAG}` = '{view.result.best_candidate}'")
