@@ -38,5 +38,6 @@ def test_a_reply_held_to_a_schema_parses_and_matches_it(smollm_path, slots, monk
 
     held, free = asyncio.run(main())
     jsonschema.validate(json.loads(held.text), SCHEMA)
-    with pytest.raises((ValueError, jsonschema.ValidationError)):  # without the schema the same model writes prose: the grammar did the work
+    # Without the schema the same model writes prose: the grammar did the work.
+    with pytest.raises((ValueError, jsonschema.ValidationError)):
         jsonschema.validate(json.loads(free.text), SCHEMA)

@@ -11,7 +11,8 @@ from behavopt.study.report import load_report, write_report
 
 
 def report() -> ExperimentReport:
-    return ExperimentReport(experiment="paraphrase", setup={"task": "t", "target": "m", "optimizer": "m", "preset": "quick", "seeds": [0]},
+    setup = {"task": "t", "target": "m", "optimizer": "m", "preset": "quick", "seeds": [0]}
+    return ExperimentReport(experiment="paraphrase", setup=setup,
                             findings=[Finding("a finding", "the study's claim", "ours", True, "x.png", {"n": 1})],
                             per_seed=[{"seed": 0, "gain": float("nan")}], runs=["runs/apo-s0"])
 

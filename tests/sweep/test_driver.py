@@ -68,7 +68,8 @@ def test_a_sweep_runs_every_run_then_a_restart_reuses_and_resumes(scripted, tmp_
     assert [o.name for o in load_summary(out)] == [r.name for r in spec.runs()]
     for run in spec.runs():
         result = OptimizationResult.load(out / "runs" / run.name / "result.json")
-        assert (result.method, result.seed) == (run.method, run.seed) and (out / "runs" / run.name / "report.html").is_file()
+        assert (result.method, result.seed) == (run.method, run.seed)
+        assert (out / "runs" / run.name / "report.html").is_file()
     # Interrupted: one run lost its result (as if killed before the end) and must resume from its checkpoint.
     interrupted = spec.runs()[3].name
     best = OptimizationResult.load(out / "runs" / interrupted / "result.json").best_candidate

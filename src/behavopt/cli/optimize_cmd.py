@@ -105,7 +105,8 @@ def run_optimize(*, task: str | None, price: list[str], method: str, target: str
                     data_dir=connection.data_dir)
     with Live(Text("starting..."), console=err_console, transient=True, refresh_per_second=2) as live:
         spec = replace(spec, out=out, resume=resume, cache=connection.response_cache(), threads=connection.threads,
-                       slots=connection.slots, retries=connection.retries, api_key=connection.api_key, on_update=LiveStatus(live),
+                       slots=connection.slots, retries=connection.retries, api_key=connection.api_key,
+                       on_update=LiveStatus(live),
                        on_notice=lambda m: live.console.print(f"[yellow]{m}[/]", highlight=False))
         result = asyncio.run(run_optimization(spec))
     written = write_run_report(result.run_dir) if report else None

@@ -63,7 +63,8 @@ def _study(experiment: str, task: str | None, target: str, optimizer: str, out: 
     own_task, task, _ = user_task(**own.task_parts(), task=task, data_dir=connection.data_dir)
     spec = StudySpec(task=task, target=target, optimizer=optimizer, out=out, seeds=seeds, preset=preset, judge=judge,
                      data_dir=connection.data_dir, settings=settings, threads=connection.threads,
-                     slots=connection.slots, retries=connection.retries, base_url=connection.base_url, api_key=connection.api_key)
+                     slots=connection.slots, retries=connection.retries, base_url=connection.base_url,
+                     api_key=connection.api_key)
     runner = StudyRunner(spec, cache=connection.response_cache(), own_task=own_task,
                          on_notice=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False))
     runner.task  # a bad task spec fails before anything runs

@@ -42,7 +42,8 @@ def run_sweep_command(sweep_file: Path, out: Path, ray: str | None, workers: int
         raise ConfigError("--api-key is not passed to sweep workers: set OPENAI_API_KEY in their environment")
     cache = cache_file(connection.no_cache, connection.cache)
     options = WorkerOptions(data_dir=str(connection.data_dir.resolve()) if connection.data_dir else None,
-                            cache=str(cache.resolve()) if cache else None, threads=connection.threads, slots=connection.slots,
+                            cache=str(cache.resolve()) if cache else None, threads=connection.threads,
+                            slots=connection.slots,
                             retries=connection.retries, base_url=connection.base_url)
     threads = connection.threads or DEFAULT_THREADS
     executor = (RayExecutor(ray, on_notice=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False)) if ray

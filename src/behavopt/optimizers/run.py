@@ -272,7 +272,8 @@ def optimize_task(task: str, method: str, target: str, optimizer: str, *, out: s
                   resume: bool = False, data_dir: str | Path | None = None, preset: str = "default",
                   cache: bool | str | Path | ResponseCache = True, threads: int | None = None,
                   slots: int | None = None, retries: int | None = None, base_url: str | None = None,
-                  api_key: str | None = None, on_update: Callable[[dict[str, Any]], None] | None = None, own_task: Task | None = None,
+                  api_key: str | None = None, on_update: Callable[[dict[str, Any]], None] | None = None,
+                  own_task: Task | None = None,
                   **settings: Any) -> OptimizationResult:
     """Optimize the prompt of the built-in task `task` for `target`, with `optimizer` proposing (the benches' and
     the study's entry; `behavopt.optimize` takes your own prompt, data and metric). `own_task`: a task made from the

@@ -88,7 +88,8 @@ def _log(client: Any, view: RunView, experiment: str, artifacts: str | None) -> 
                                                               f"tags.`{RESULT_TAG}` = '{view.result.best_candidate}'")
     if logged:
         return logged[0].info.run_id
-    run = client.create_run(experiment_id, run_name=f"{view.config.method} {view.config.task} s{view.settings.data.seed}",
+    name = f"{view.config.method} {view.config.task} s{view.settings.data.seed}"
+    run = client.create_run(experiment_id, run_name=name,
                             tags={RUN_DIR_TAG: where, RESULT_TAG: view.result.best_candidate})
     now = int(time.time() * 1000)
     per_step, final = run_metrics(view)

@@ -84,7 +84,8 @@ class StudyRunner:
         optimize_task(self.spec.task, method, self.spec.target, self.spec.optimizer, out=out,
                       resume=rundir.config_path.is_file(), data_dir=self.spec.data_dir, preset=self.spec.preset,
                       cache=self.cache if self.cache is not None else False, threads=self.spec.threads,
-                      slots=self.spec.slots, retries=self.spec.retries, base_url=self.spec.base_url, api_key=self.spec.api_key,
+                      slots=self.spec.slots, retries=self.spec.retries, base_url=self.spec.base_url,
+                      api_key=self.spec.api_key,
                       own_task=self.own_task, **{**self.spec.settings, **settings, "seed": seed})
         return RunView.load(out)
 
@@ -94,7 +95,8 @@ class StudyRunner:
 
     def pool(self) -> ModelPool:
         return ModelPool(cache=self.cache, threads=self.spec.threads, slots=self.spec.slots,
-                         retry=RetryPolicy.allowing(self.spec.retries), base_url=self.spec.base_url, api_key=self.spec.api_key)
+                         retry=RetryPolicy.allowing(self.spec.retries), base_url=self.spec.base_url,
+                         api_key=self.spec.api_key)
 
     async def score(self, pool: ModelPool, seed: int, candidates: Sequence[PromptCandidate | Candidate],
                     examples: Sequence[Example]) -> list[list[EvalRecord]]:
