@@ -44,9 +44,14 @@ class LocalExecutor:
     def run(self, runs: Sequence[SweepRun], out: str, options: WorkerOptions) -> Iterator[RunOutcome]:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            futures = [pool.submit(run_one, run, out, options) for run in runs]
+            futures = {pool.submit(run_one, run, out, options): run for run in runs}
             for future in as_completed(futures):
-                yield future.result()
+                try:
+                    yield future.result()
+                except Exception as err:  # a worker process died (killed, out of memory): the pool goes with it
+                    yield RunOutcome(futures[future].name, "failed", 0.0, "local",
+                                     error=f"{type(err).__name__}: a worker process died; run the sweep again to "
+                                           "resume this run")
 
 
 def endpoints_of(run: SweepRun, base_url: str | None) -> set[str]:
