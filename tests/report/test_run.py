@@ -4,6 +4,7 @@ report of what it has."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from behavopt.optimizers.result import OptimizationResult
@@ -68,3 +69,15 @@ def test_an_unfinished_run_gets_a_report_of_what_it_has(finished_run):
     (out / "result.json").unlink()
     page = write_run_report(out).read_text()
     assert "not finished" in page and 'id="lineage-tree"' in page and 'id="examples-table"' not in page
+
+
+def test_abo_shows_its_best_procedure_when_the_instruction_won(finished_run):
+    from behavopt.report.run import behavior_view
+
+    out = finished_run("abo", steps=1)
+    result = OptimizationResult.load(out / "result.json")
+    procedures = [c for s in result.steps for c in s.candidates if c.figures and c.figures.steps]
+    won_by_instruction = dataclasses.replace(result, best_candidate="c0000")
+    view = behavior_view(won_by_instruction)
+    assert view is not None and not view.best_overall
+    assert view.dev_score == max(c.dev_score for c in procedures if not c.early_stopped)

@@ -1,6 +1,8 @@
 """Sweeps end to end with the real SmolLM2: a sweep of 2 tasks x 2 methods x 2 seeds on a real local Ray cluster
 (`ray start --head` on loopback plus a second node), with the worker process of one run killed mid-run (the run is
-run again and resumes from its checkpoint); the same sweep with local worker processes gives the same results."""
+run again and resumes from its checkpoint); the same sweep with local worker processes, given the model answers the
+Ray sweep got (a copy of its response cache), makes the same decisions and results without a model call: where a
+run ran does not change it. (That greedy llama.cpp gives the same answers run to run is tested in tests/lm.)"""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -29,7 +32,7 @@ seeds: [0, 1]
 target: local:smollm2-135m?threads=1
 optimizer: local:smollm2-135m?threads=1
 settings: {preset: quick, steps: 1, initial: 2, beam: 2, expand: 2, errors: 2, train_size: 8, dev_size: 4,
-           test_size: 4, train_batch: 4, target_max_tokens: 48, optimizer_max_tokens: 96}
+           test_size: 4, train_batch: 4, target_max_tokens: 32, optimizer_max_tokens: 64}
 """
 
 
@@ -102,12 +105,16 @@ def test_a_sweep_on_ray_survives_a_killed_worker_and_equals_the_local_sweep(smol
     assert "| demo_navigate-apo-s0 |" in out
 
     local = tmp_path / "local"
+    with sqlite3.connect(tmp_path / "ray.sqlite") as source, sqlite3.connect(tmp_path / "local.sqlite") as copy:
+        source.backup(copy)  # the WAL's pages too
     done = sweep(str(tmp_path / "sweep.yaml"), "--out", str(local), "--workers", "2",
                  "--cache", str(tmp_path / "local.sqlite"))
     _, err = done.communicate(timeout=600)
     assert done.returncode == 0, err[-3000:]
     for name in outcomes:
         assert comparable(local / "runs" / name) == comparable(on_ray / "runs" / name), name
+        usage = json.loads((local / "runs" / name / "result.json").read_text())["usage"]
+        assert usage["target"]["calls"] == usage["optimizer"]["calls"] == 0  # every answer from the cache
     # A restart finds every run finished and runs nothing.
     again = sweep(str(tmp_path / "sweep.yaml"), "--out", str(local), "--workers", "2", "--cache",
                   str(tmp_path / "local.sqlite"))

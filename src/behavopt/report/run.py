@@ -72,8 +72,12 @@ class CostRow:
 
 @dataclass(frozen=True)
 class BehaviorView:
-    """ABO's best procedure: its steps, how often the target wrote each on dev, and the errors localised to each."""
+    """ABO's best procedure: its steps, how often the target wrote each on dev, and the errors localised to each.
+    The best prompt's own where it is a procedure; else the best-by-dev procedure (the instruction won)."""
 
+    candidate: str
+    dev_score: float | None
+    best_overall: bool
     steps: tuple[str, ...]
     adherence_rate: float
     adherence_svg: Markup
@@ -185,14 +189,18 @@ def example_rows(view: RunView, result: OptimizationResult) -> list[ExampleRow]:
 
 
 def behavior_view(result: OptimizationResult) -> BehaviorView | None:
-    best = result.candidate(result.best_candidate)
-    figures = best.figures if best else None
-    if figures is None or not figures.steps:
+    with_steps = [c for c in _summaries(result).values() if c.figures and c.figures.steps and not c.early_stopped]
+    if not with_steps:
         return None
+    best = next((c for c in with_steps if c.id == result.best_candidate), None)
+    best = best or max(with_steps, key=lambda c: c.dev_score if c.dev_score is not None else -1.0)  # first on ties
+    figures = best.figures
+    assert figures is not None
     labels = [f"{k}" for k in range(1, len(figures.steps) + 1)]
     counts = [figures.failing_step_counts.get(k, 0) for k in labels]
     failing = Markup(plots.bars(labels, counts, ylabel="errors localised", color="#d62728")) if any(counts) else None
-    return BehaviorView(steps=figures.steps, adherence_rate=figures.adherence_rate,
+    return BehaviorView(candidate=best.id, dev_score=best.dev_score, best_overall=best.id == result.best_candidate,
+                        steps=figures.steps, adherence_rate=figures.adherence_rate,
                         adherence_svg=Markup(plots.bars(labels, figures.step_adherence, ylabel="dev outputs writing "
                                                         "the step", limit=1.0)),
                         failing_svg=failing, demo_answer=figures.demo_answer,
