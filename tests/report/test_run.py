@@ -81,3 +81,15 @@ def test_abo_shows_its_best_procedure_when_the_instruction_won(finished_run):
     view = behavior_view(won_by_instruction)
     assert view is not None and not view.best_overall
     assert view.dev_score == max(c.dev_score for c in procedures if not c.early_stopped)
+
+
+def test_the_optimizers_refused_replies_are_counted_per_purpose(finished_run):
+    from behavopt.optimizers.events import OptimizerCall, ReplyUnusable
+    from behavopt.study.runview import RunView
+
+    out = finished_run("abo", steps=1)
+    view = RunView.load(out)
+    replies = {purpose: (asked, refused) for purpose, asked, refused in build_run_report(out).replies}
+    assert sum(a for a, _ in replies.values()) == len(view.events_of(OptimizerCall))
+    assert sum(r for _, r in replies.values()) == len(view.events_of(ReplyUnusable))
+    assert {"procedure", "demonstration"} <= set(replies)

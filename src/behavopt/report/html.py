@@ -16,6 +16,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda x, digits=0: "-" if x is None else f"{x:.{digits}%}"
     env.filters["score"] = lambda x: "-" if x is None else f"{x:.3f}"
+    env.filters["counted"] = lambda n, noun: f"{n} {noun}" + ("" if n == 1 else "s")
     return env
 
 

@@ -5,6 +5,7 @@ RUN_DIR/report.html. A run that has not finished gets a report of what it has so
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from behavopt.core.files import atomic_write_text
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.optimizers.candidate import INITIAL_ID, Candidate
 from behavopt.optimizers.engine.cost import Cost
+from behavopt.optimizers.events import OptimizerCall, ReplyUnusable
 from behavopt.optimizers.result import CandidateSummary, OptimizationResult
 from behavopt.optimizers.settings import RunSettings
 from behavopt.report import plots
@@ -99,6 +101,7 @@ class RunReport:
     candidates: int
     examples: list[ExampleRow]
     behavior: BehaviorView | None
+    replies: list[tuple[str, int, int]]  # per purpose: optimizer replies asked, and those the method could not use
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -207,6 +210,13 @@ def behavior_view(result: OptimizationResult) -> BehaviorView | None:
                         demo_answer_share=figures.demo_answer_share)
 
 
+def reply_counts(view: RunView) -> list[tuple[str, int, int]]:
+    """Per purpose, the optimizer calls made and the replies the method refused (its ReplyUnusable events)."""
+    asked = Counter(e.purpose for e in view.events_of(OptimizerCall))
+    refused = Counter(e.purpose for e in view.events_of(ReplyUnusable))
+    return [(purpose, n, refused[purpose]) for purpose, n in sorted(asked.items())]
+
+
 def build_run_report(path: str | Path) -> RunReport:
     view = RunView.load(path)
     result = view.result
@@ -215,7 +225,7 @@ def build_run_report(path: str | Path) -> RunReport:
                      cost=cost_rows(result) if result else [], dev_svg=dev_figure(view),
                      lineage=lineage(view, result), candidates=len(view.candidates),
                      examples=example_rows(view, result) if result else [],
-                     behavior=behavior_view(result) if result else None)
+                     behavior=behavior_view(result) if result else None, replies=reply_counts(view))
 
 
 def write_run_report(path: str | Path) -> Path:
