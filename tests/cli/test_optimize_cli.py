@@ -50,7 +50,8 @@ def check_result(result: dict, method: str) -> None:
 
 @pytest.mark.parametrize("method, flags", [("ape", []), ("apo", []), ("apo-sum", []), ("opro", []),
                                            ("promptagent", ["--max-calls", "400"]), ("abo", []),
-                                           ("abo", ["--no-demo", "--demo-rendering", "system"])])
+                                           ("abo", ["--no-demo", "--demo-rendering", "system"]),
+                                           ("abo", ["--abo-replies", "json", "--abo-successes", "2"])])
 def test_every_method_writes_a_valid_run(method, flags, smollm_path, tmp_path):
     out = tmp_path / "run"
     extra = ["--json", *flags]
@@ -85,6 +86,8 @@ def test_every_method_writes_a_valid_run(method, flags, smollm_path, tmp_path):
         assert "procedure" in purposes
         assert ("demonstration" in purposes) == ("--no-demo" not in flags)
         assert config.settings.abo.demo == ("--no-demo" not in flags)
+        if "json" in flags:  # every reply held to its purpose's schema (a long one may be cut at the token limit)
+            assert all(e.output.lstrip().startswith("{") for e in calls)
 
 
 def _comparable(result: dict) -> dict:
