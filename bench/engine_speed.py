@@ -220,6 +220,10 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
                      f"{t['prompt_s']:.0f} / {t['generate_s']:.0f} / {t['other_s']:.0f} | {o['calls']} | "
                      f"{o['prefix_reuse']:.1%} | {r['best']['id']} | {r['best']['dev']:.3f} | "
                      f"{r['best']['test']:.3f} | {ratio} |")
+    if any(r["spec"].startswith("?slots") for r in rows.values()):
+        lines.append("")
+        lines.append("With slots the target's seconds are summed over requests decoded together, so they exceed the "
+                     "wall time.")
     if base:
         same = [n for n, r in rows.items() if r["beams"] == rows["before"]["beams"]]
         lines.append("")
