@@ -1,15 +1,16 @@
 """The reports' figures, drawn with matplotlib's object API (no pyplot state, no backend chosen at import) and
-returned as inline SVG, so a report needs no file beside it and no network to show them."""
+returned as inline SVG, so a report needs no file beside it and no network to show them. matplotlib is imported when
+a figure is drawn: importing it writes its font cache under the user's home, and importing behavopt writes nothing."""
 
 from __future__ import annotations
 
 import io
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib import rc_context
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # only for annotations
+    from matplotlib.figure import Figure
 
 WIDTH_IN, HEIGHT_IN = 6.4, 2.8
 # Text kept as text (smaller, selectable) and element ids fixed, so the same run draws the same SVG.
@@ -27,6 +28,8 @@ def _svg(fig: Figure) -> str:
 
 def _figure(height_in: float = HEIGHT_IN) -> tuple[Figure, Any]:
     """A figure and its one axes (call inside rc_context(_RC): the settings are read when drawing and saving)."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_IN, height_in))
     return fig, fig.subplots()
 
@@ -34,6 +37,8 @@ def _figure(height_in: float = HEIGHT_IN) -> tuple[Figure, Any]:
 def dev_per_step(curve: Sequence[float], points: Sequence[tuple[int, float, bool]]) -> str:
     """Best dev score so far after each step (the line), and each candidate's dev score at the step it was made (dots;
     hollow where it was scored on part of dev only)."""
+    from matplotlib import rc_context
+
     with rc_context(_RC):
         fig, ax = _figure()
         steps = [k for k, v in enumerate(curve) if not math.isnan(v)]
@@ -58,6 +63,8 @@ def dev_per_step(curve: Sequence[float], points: Sequence[tuple[int, float, bool
 def bars(labels: Sequence[str], values: Sequence[float], *, ylabel: str, limit: float | None = None,
          color: str = "#1f77b4") -> str:
     """One bar per label (ABO's steps: the share of outputs that wrote each, or the errors localised to each)."""
+    from matplotlib import rc_context
+
     with rc_context(_RC):
         fig, ax = _figure(height_in=2.0)
         ax.bar(range(len(values)), values, color=color)
@@ -71,6 +78,8 @@ def bars(labels: Sequence[str], values: Sequence[float], *, ylabel: str, limit: 
 
 def curves(named: Mapping[str, Sequence[float]]) -> str:
     """Several runs' best dev score so far per step, one line each (compare)."""
+    from matplotlib import rc_context
+
     with rc_context(_RC):
         fig, ax = _figure()
         for name, curve in named.items():
