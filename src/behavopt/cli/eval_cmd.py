@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from behavopt.cli.common import cache_file, err_console, user_errors
+from behavopt.cli.common import err_console, user_errors
 from behavopt.cli.options import Connection, with_shared_options
 from behavopt.core.errors import ConfigError
 from behavopt.core.files import atomic_write_json, atomic_write_jsonl, writable_dir
@@ -18,7 +18,6 @@ from behavopt.eval import EvalSettings, Evaluator
 from behavopt.eval.evaluator import EvalResult, missing_cause
 from behavopt.eval.prompts import Prompt, SplitSpec
 from behavopt.sweep.spread_eval import evaluate_on_ray
-from behavopt.sweep.worker import WorkerOptions
 from behavopt.tasks import load_task
 from behavopt.tasks.data import Fields, task_from_data
 from behavopt.tasks.metric import load_metric
@@ -145,11 +144,7 @@ def run_eval(*, task: str | None, data: Path | None, input_field: str | None, an
 
 def spread(address: str, chunks: int | None, task: Task, model: str, prompt: Prompt, examples: list[Example],
            settings: EvalSettings, split: str, connection: Connection) -> EvalResult:
-    if connection.api_key:
-        raise ConfigError("--api-key is not passed to Ray workers: set OPENAI_API_KEY in their environment")
-    cache = cache_file(connection.no_cache, connection.cache)
-    options = WorkerOptions(cache=str(cache.resolve()) if cache else None, threads=connection.threads,
-                            slots=connection.slots, retries=connection.retries, base_url=connection.base_url)
+    options = connection.worker_options("Ray workers")
     err_console.print(f"[dim]scoring {len(examples)} examples on the Ray cluster at {address}[/]", highlight=False)
     return evaluate_on_ray(address, task, model, prompt, examples, settings, split, options, chunks)
 

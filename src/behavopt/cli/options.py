@@ -12,10 +12,12 @@ from typing import Any, Optional, get_type_hints
 
 import typer
 
-from behavopt.cli.common import make_pool, open_cache
+from behavopt.cli.common import cache_file, make_pool, open_cache
+from behavopt.core.errors import ConfigError
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import ModelPool
 from behavopt.optimizers.settings import RunSettings
+from behavopt.sweep.worker import WorkerOptions
 
 CONNECTION = "Models and cache"
 
@@ -55,6 +57,16 @@ class Connection:
 
     def response_cache(self) -> ResponseCache | None:
         return open_cache(self.no_cache, self.cache)
+
+    def worker_options(self, workers: str) -> WorkerOptions:
+        """The same connection for processes elsewhere (sweep workers, Ray tasks): absolute paths, and never the API
+        key, which `workers` read from their own environment."""
+        if self.api_key:
+            raise ConfigError(f"--api-key is not passed to {workers}: set OPENAI_API_KEY in their environment")
+        cache = cache_file(self.no_cache, self.cache)
+        return WorkerOptions(data_dir=str(self.data_dir.resolve()) if self.data_dir else None,
+                             cache=str(cache.resolve()) if cache else None, threads=self.threads, slots=self.slots,
+                             retries=self.retries, base_url=self.base_url)
 
     def pool(self) -> ModelPool:
         return make_pool(no_cache=self.no_cache, cache_path=self.cache, threads=self.threads, slots=self.slots,

@@ -7,13 +7,13 @@ from typing import Optional
 
 import typer
 
-from behavopt.cli.common import cache_file, err_console, user_errors
+from behavopt.cli.common import err_console, user_errors
 from behavopt.cli.options import Connection, with_shared_options
 from behavopt.core.errors import ConfigError
 from behavopt.sweep.driver import run_sweep
 from behavopt.sweep.executors import DEFAULT_THREADS, LocalExecutor, RayExecutor, free_cores
 from behavopt.sweep.spec import load_sweep
-from behavopt.sweep.worker import RunOutcome, WorkerOptions
+from behavopt.sweep.worker import RunOutcome
 
 
 @with_shared_options(settings=False)
@@ -38,13 +38,7 @@ def run_sweep_command(sweep_file: Path, out: Path, ray: str | None, workers: int
     spec = load_sweep(sweep_file)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file: pass a directory")
-    if connection.api_key:
-        raise ConfigError("--api-key is not passed to sweep workers: set OPENAI_API_KEY in their environment")
-    cache = cache_file(connection.no_cache, connection.cache)
-    options = WorkerOptions(data_dir=str(connection.data_dir.resolve()) if connection.data_dir else None,
-                            cache=str(cache.resolve()) if cache else None, threads=connection.threads,
-                            slots=connection.slots,
-                            retries=connection.retries, base_url=connection.base_url)
+    options = connection.worker_options("sweep workers")
     threads = connection.threads or DEFAULT_THREADS
     executor = (RayExecutor(ray, on_notice=lambda m: err_console.print(f"[dim]{m}[/]", highlight=False)) if ray
                 else LocalExecutor(workers or max(1, free_cores() // threads)))
