@@ -1,6 +1,7 @@
-"""Crash safety of a real run (SmolLM2): killed with SIGKILL at ten random moments and resumed each time, it ends
+"""Crash safety of a real run (SmolLM2): killed with SIGKILL at three random moments and resumed each time, it ends
 with the uninterrupted run's result; no JSON file is ever left truncated, the response cache stays whole, and a run
-directory that is corrupt, foreign or of a newer version is refused on resume in one line."""
+directory that is corrupt, foreign or of a newer version is refused on resume in one line. Three kills keep the suite
+short; bench/kills.py makes 20."""
 
 from __future__ import annotations
 
@@ -35,14 +36,14 @@ def json_files_are_whole(out: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_ten_kills_at_random_moments_lose_nothing(smollm_path, tmp_path):
+def test_three_kills_at_random_moments_lose_nothing(smollm_path, tmp_path):
     whole = json.loads(behavopt(*ARGS, "--out", str(tmp_path / "whole"), "--json", "--cache",
                                 str(tmp_path / "c1.sqlite"), check=True).stdout)
     out, cache = tmp_path / "killed", tmp_path / "c2.sqlite"
     env = {**os.environ, "BEHAVOPT_CACHE": str(cache)}
     moments = random.Random(20261206)
     kills = 0
-    while kills < 10:
+    while kills < 3:
         resume = ["--resume"] if (out / "config.json").is_file() else []
         proc = subprocess.Popen([sys.executable, "-m", "behavopt.cli.main", *ARGS, "--out", str(out), *resume],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -54,7 +55,7 @@ def test_ten_kills_at_random_moments_lose_nothing(smollm_path, tmp_path):
         kills += 1
         json_files_are_whole(out)
         assert sqlite3.connect(cache).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert kills >= 5, "the run finished too soon to be interrupted often"
+    assert kills >= 2, "the run finished too soon to be interrupted often"
     resumed = json.loads(behavopt(*ARGS, "--out", str(out), "--resume", "--json", "--cache", str(cache),
                                   check=True).stdout)
     assert _comparable(resumed) == _comparable(whole)
