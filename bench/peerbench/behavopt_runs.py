@@ -25,7 +25,10 @@ def run_behavopt(ctx: Context, method: str) -> dict[str, Any]:
     test_calls = sum(1 for cid in {INITIAL_ID, result.best_candidate} for r in run.records(cid, "test")
                      if r.id in test_ids and not r.cached)
     flat = ctx.settings.flat()
+    test_records = [{"id": r.id, "score": r.score, "answer": r.answer}
+                    for r in run.records(result.best_candidate, "test")]
     return {"initial_test": result.initial_test_score, "best_test": result.best_test_score,
+            "test_records": test_records,
             "initial_dev": result.initial_dev_score, "best_dev": result.best_dev_score,
             "best_prompt": result.best_instruction, "test_calls": test_calls, "stop_reason": result.stop_reason,
             "own_count": {"calls": result.usage.calls, "cache_hits": result.usage.cache_hits},

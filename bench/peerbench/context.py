@@ -57,6 +57,11 @@ class Context:
             return None, False
         return self.task.is_correct(str(output), self.example_of(text))
 
+    def test_record(self, output: str | None, text: str) -> dict[str, Any]:
+        """One test example's outcome as the side-by-side bench pairs and chance-corrects it: id, score, answer."""
+        answer, correct = self.score(output, text)
+        return {"id": self.example_of(text).id, "score": float(correct), "answer": answer}
+
 
 def make_context(task_spec: str, *, target: str, optimizer: str, proxy: CountingProxy, max_calls: int,
                  out_dir: Path, preset: str = "quick", data_dir: Path | str | None = None, seed: int = 0,

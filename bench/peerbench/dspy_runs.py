@@ -48,23 +48,27 @@ def _dspy_instruction(program: Any) -> tuple[str, int]:
     return predictor.signature.instructions, len(getattr(predictor, "demos", []) or [])
 
 
-def _dspy_test(ctx: Context, system: str, program: Any) -> float:
+def _dspy_test(ctx: Context, system: str, program: Any) -> tuple[float, list[dict]]:
+    """Test accuracy of the program, and its per-example records (a failed prediction has no answer)."""
     import dspy
 
     prog = program.deepcopy()
     prog.set_lm(_dspy_lm(ctx, system, "test", "target"))
     evaluate = dspy.Evaluate(devset=_dspy_examples(ctx.splits.test), metric=_dspy_metric(ctx),
                              num_threads=ctx.workers, display_progress=False, max_errors=NO_LIMIT, failure_score=0.0)
-    return float(evaluate(prog).score) / 100.0
+    result = evaluate(prog)
+    records = [ctx.test_record(getattr(prediction, "answer", None), example.question)
+               for example, prediction, _ in result.results]
+    return float(result.score) / 100.0, records
 
 
 def _dspy_finish(ctx: Context, system: str, initial: Any, best: Any, best_dev: float | None,
                  settings: dict[str, Any]) -> dict[str, Any]:
     instruction, demos = _dspy_instruction(best)
-    initial_test = _dspy_test(ctx, system, initial)
+    initial_test, initial_records = _dspy_test(ctx, system, initial)
     same = instruction == ctx.task.instruction and demos == 0
-    best_test = initial_test if same else _dspy_test(ctx, system, best)
-    return {"initial_test": initial_test, "best_test": best_test, "best_dev": best_dev,
+    best_test, test_records = (initial_test, initial_records) if same else _dspy_test(ctx, system, best)
+    return {"initial_test": initial_test, "best_test": best_test, "test_records": test_records, "best_dev": best_dev,
             "best_prompt": instruction, "demos": demos, "settings": settings}
 
 

@@ -65,17 +65,23 @@ def gepa_search(ctx: Context, system: str, seed_candidate: dict) -> Any:
                          run_dir=str(fresh_dir(ctx.out_dir / system)), display_progress_bar=False)
 
 
-def gepa_test(ctx: Context, system: str, seed_candidate: dict, best: dict) -> tuple[float, float]:
-    """Test accuracy of the seed and of the best candidate (scored once where they are the same)."""
+def gepa_test(ctx: Context, system: str, seed_candidate: dict, best: dict) -> tuple[float, float, list[dict]]:
+    """Test accuracy of the seed and of the best candidate (scored once where they are the same), and the best's
+    per-example records."""
     test_adapter = _gepa_adapter(ctx, system, "test")
     test = _gepa_data(ctx.splits.test)
 
-    def accuracy(candidate: dict) -> float:
-        scores = test_adapter.evaluate(test, candidate, capture_traces=False).scores
-        return sum(scores) / len(scores)
+    def records(candidate: dict) -> list[dict]:
+        batch = test_adapter.evaluate(test, candidate, capture_traces=False)
+        return [ctx.test_record(out["full_assistant_response"], data["input"])
+                for data, out in zip(test, batch.outputs, strict=True)]
 
-    initial_test = accuracy(seed_candidate)
-    return initial_test, initial_test if best == seed_candidate else accuracy(best)
+    def accuracy(scored: list[dict]) -> float:
+        return sum(r["score"] for r in scored) / len(scored)
+
+    initial = records(seed_candidate)
+    best_records = initial if best == seed_candidate else records(best)
+    return accuracy(initial), accuracy(best_records), best_records
 
 
 def run_gepa(ctx: Context, system: str = "gepa") -> dict[str, Any]:
@@ -83,8 +89,8 @@ def run_gepa(ctx: Context, system: str = "gepa") -> dict[str, Any]:
     result = gepa_search(ctx, system, seed_candidate)
     best = result.best_candidate
     best = best if isinstance(best, dict) else {"instruction": str(best)}
-    initial_test, best_test = gepa_test(ctx, system, seed_candidate, best)
-    return {"initial_test": initial_test, "best_test": best_test,
+    initial_test, best_test, test_records = gepa_test(ctx, system, seed_candidate, best)
+    return {"initial_test": initial_test, "best_test": best_test, "test_records": test_records,
             "best_dev": result.val_aggregate_scores[result.best_idx], "best_prompt": best["instruction"],
             "metric_calls": result.total_metric_calls, "candidates": len(result.candidates),
             "settings": {"max_metric_calls": ctx.max_calls, "adapter": "DefaultAdapter",

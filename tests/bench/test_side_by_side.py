@@ -1,0 +1,76 @@
+"""Plumbing of bench/side_by_side.py WITHOUT real models, on test_peers_plumbing's fake server: each kind of row
+(a fixed prompt, a behavopt method, a peer) is written with its per-example test scores, rows already written are
+skipped without a request, a failed row is not written, and the table pairs ABO with the other rows.
+
+The fake target is right exactly on the even gold counts, whatever the prompt, so every row's accuracy is known."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench.helpers import load_bench
+from tests.bench.test_peers_plumbing import OPTIMIZER, TARGET, FakeServer
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")
+
+
+@pytest.fixture
+def bench(tmp_path, monkeypatch):
+    sbs = load_bench("side_by_side")
+    from behavopt.tasks import load_task
+
+    from peerbench.context import make_context
+    from peerbench.proxy import CountingProxy
+
+    monkeypatch.setattr(sbs, "ROW_DIR", tmp_path / "rows")
+    sbs.ROW_DIR.mkdir()
+    fake = FakeServer({e.input: e.target for e in load_task("demo:object-counting").examples})
+    proxy = CountingProxy({"target": fake.url + "/v1", "optimizer": fake.url}).start()
+    ctx = make_context("demo:object-counting", target=TARGET, optimizer=OPTIMIZER, proxy=proxy, max_calls=40,
+                       out_dir=tmp_path / "runs", preset="quick", seed=0, train_size=6, dev_size=4, test_size=4,
+                       initial=2, beam=1, expand=1, steps=1, errors=2, train_batch=4, count_test=False)
+    ctx.workers = 2
+    yield sbs, fake, ctx
+    proxy.stop()
+    fake.close()
+
+
+def test_rows_are_written_with_paired_scores_and_skipped_when_there(bench):
+    sbs, fake, ctx = bench
+    test = sorted(ctx.splits.test, key=lambda e: e.id)
+    even = [float(int(e.target) % 2 == 0) for e in test]
+    sbs.run_rows(ctx, ["instruction", "cot", "abo", "gepa"])
+    rows = {p.stem: sbs.harness.read_results(p) for p in sbs.ROW_DIR.glob("*.json")}
+    assert set(rows) == {f"demo_object-counting-{s}-s0" for s in ("instruction", "cot", "abo", "gepa")}
+    for row in rows.values():
+        assert row["test_ids"] == [e.id for e in test]
+        assert row["test_scores"] == even and row["test"] == pytest.approx(sum(even) / len(even))
+        assert row["kappa"] is not None and row["error"] is None
+    assert rows["demo_object-counting-instruction-s0"]["search_calls"] == 0
+    assert rows["demo_object-counting-instruction-s0"]["calls"] == len(ctx.splits.test)
+    assert 0 < rows["demo_object-counting-abo-s0"]["search_calls"] <= ctx.max_calls
+    # behavopt's budget covers search alone, as the peers': its final test ran outside it
+    assert ctx.settings.budget.count_test is False
+
+    before = fake.requests
+    sbs.run_rows(ctx, ["instruction", "cot", "abo", "gepa"])
+    assert fake.requests == before, "a written row was run again"
+
+    table = sbs.table(sorted(rows.values(), key=lambda r: r["system"]))
+    assert "| demo:object-counting | gepa | 0 |" in table
+    assert "1 (0/0)" in table  # ABO against a row with the same per-example scores: no discordant pair, p = 1
+    assert "| abo | 1 | " in table
+
+
+def test_a_failed_row_is_not_written(bench, monkeypatch):
+    sbs, fake, ctx = bench
+    monkeypatch.setattr(sbs, "run_system", lambda ctx, system: {"error": "RuntimeError: the optimizer fell over"})
+    sbs.run_rows(ctx, ["gepa"])
+    assert not list(sbs.ROW_DIR.glob("*.json"))
+
+
+def test_hand_rows_exist_only_on_seed_0_of_a_task_with_procedures(bench):
+    sbs, fake, ctx = bench
+    assert sbs.fixed_prompts(ctx, "hand") == {}  # demo:object-counting has no hand-written procedure
+    assert set(sbs.fixed_prompts(ctx, "cot")) == {"cot"}
+    assert sbs.COT_TRIGGER in sbs.fixed_prompts(ctx, "cot")["cot"].instruction
