@@ -7,6 +7,8 @@ Levers (`--levers`):
   successes  abo_successes=3: the failing step as the target wrote it in 3 right answers, beside the errors
   screened   expand=4 with minibatch=8: twice the children per parent, those below every parent on 8 dev
              examples dropped before full scoring
+  targetdemo abo_target_demos=4: where no demonstration of the optimizer's passes its check, the target's own
+             right output on one of 4 train examples (following every step, passing the same check) is taken
 
 Per row: initial and best test accuracy, the best's dev accuracy and test kappa, the paired exact test of best
 against initial, the pick by dev kappa instead of dev accuracy (scored on test), calls, tokens and seconds per role,
@@ -35,7 +37,7 @@ from behavopt.core.files import atomic_write_json
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.eval.stats import answer_chance, chance_corrected, mean_score, paired_comparison
 from behavopt.optimizers.candidate import INITIAL_ID
-from behavopt.optimizers.events import OptimizerCall, ReplyUnusable, of_kind
+from behavopt.optimizers.events import DemoFromTarget, OptimizerCall, ReplyUnusable, of_kind
 from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import preset
@@ -47,6 +49,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "json": {"abo_replies": "json"},
     "successes": {"abo_successes": 3},
     "screened": {"expand": 4, "minibatch": 8},
+    "targetdemo": {"abo_target_demos": 4},
 }
 TASKS = ["bbh:object_counting", "bbh:navigate", "bbh:snarks", "bigbench:question_selection"]
 ROW_DIR = harness.RESULTS / "abo-levers"
@@ -70,7 +73,11 @@ def replies(out: Path) -> dict[str, dict[str, int]]:
     events = RunDir(out).events()
     asked = Counter(e.purpose for e in of_kind(events, OptimizerCall))
     unusable = Counter(e.purpose for e in of_kind(events, ReplyUnusable))
-    return {p: {"asked": asked[p], "unusable": unusable[p]} for p in sorted(asked)}
+    counts = {p: {"asked": asked[p], "unusable": unusable[p]} for p in sorted(asked)}
+    taken = of_kind(events, DemoFromTarget)
+    if taken:  # the target asked for a demonstration the optimizer could not write, and how often it gave one
+        counts["target_demo"] = {"asked": len(taken), "unusable": sum(e.example is None for e in taken)}
+    return counts
 
 
 def kappa_pick(task: Task, run: harness.RunFiles, args: argparse.Namespace) -> dict[str, Any]:
@@ -123,7 +130,7 @@ def _rate(counts: dict[str, int]) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    purposes = ("procedure", "demonstration", "localize", "refine")
+    purposes = ("procedure", "demonstration", "localize", "refine", "target_demo")
     lines = ["| task | lever | seed | initial test | best test | p vs initial | vs today (better/worse, p) | "
              "best test kappa | kappa pick test | candidates | target / optimizer calls | seconds | "
              "unusable replies: " + " / ".join(purposes) + " |",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from behavopt.eval.evaluator import EvalRecord
+from behavopt.eval.prompts import PromptCandidate
 from behavopt.lm.client import LM
 from behavopt.lm.types import ChatRequest, Message
 from behavopt.optimizers.candidate import Candidate
@@ -34,6 +35,9 @@ class ProposalContext:
     history: list[tuple[Candidate, float]] = field(default_factory=list)
     # The method's own notes, kept in checkpoints (e.g. ABO's failing-step counts per candidate).
     notes: dict[str, Any] = field(default_factory=dict)
+    # The target's records for a prompt that is no candidate (ABO's target-written demonstrations): saved nowhere and
+    # part of no score; the calls count in the run's usage like any other.
+    _attempts: Callable[[PromptCandidate, list[Example]], Awaitable[list[EvalRecord]]] | None = None
 
     async def ask(self, purpose: str, prompt: str, *, parent: str | None = None, sample: int = 0,
                   temperature: float | None = None, system: str | None = None, max_tokens: int | None = None,
@@ -54,6 +58,14 @@ class ProposalContext:
 
     async def train_records(self, candidate: Candidate) -> list[EvalRecord]:
         return await self._train_records(candidate)
+
+    async def target_attempts(self, prompt: PromptCandidate, examples: list[Example]) -> list[EvalRecord]:
+        """The target's answers to `prompt` on these train examples, in their order, outside every score."""
+        train_ids = {e.id for e in self.train}
+        if self._attempts is None or any(e.id not in train_ids for e in examples):
+            raise ValueError("target attempts are made by the engine, on train examples only")
+        by_id = {r.id: r for r in await self._attempts(prompt, examples)}
+        return [by_id[e.id] for e in examples]
 
     async def errors(self, candidate: Candidate, k: int | None = None) -> list[EvalRecord]:
         """Up to k wrongly answered train examples of this step's batch, sampled with the step's seed, logged as the

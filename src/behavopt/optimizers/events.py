@@ -266,6 +266,18 @@ class DemoCopied(Event):
     example: str | None
 
 
+@event_kind("demo_from_target")
+@dataclass(frozen=True, kw_only=True)
+class DemoFromTarget(Event):
+    """No demonstration of the optimizer's passed its check; the target's own output on `example`, right and
+    following every step, became the demonstration (None: none of the `tried` examples gave one)."""
+
+    step: int
+    parent: str | None
+    tried: tuple[str, ...]
+    example: str | None
+
+
 def parse_line(line: dict[str, Any], source: str) -> Event:
     """One events.jsonl line (already at the current version) as its typed event."""
     kind = line.get("type") if isinstance(line, dict) else None

@@ -128,6 +128,10 @@ class ABOGroup(SettingGroup):
     replies: Literal["text", "json"] = setting("text", "abo: the optimizer replies in text lines, or in JSON held to "
                                                        "a schema per purpose (constrained decoding where the server "
                                                        "supports it: llama.cpp does)")
+    target_demos: int = setting(0, "abo: when none of the optimizer's demonstrations passes its check, the target "
+                                   "follows the procedure on this many train examples, and its own output that is "
+                                   "right and passes the check becomes the demonstration (0: the candidate is "
+                                   "dropped)", minimum=0)
 
 
 @dataclass(frozen=True)

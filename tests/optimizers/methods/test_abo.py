@@ -1,6 +1,7 @@
 """ABO with scripted LMs: procedure and demonstration building, demonstration checks, localisation plumbing,
 refinement of the failing step, the --no-demo ablation, renderings, and result fields."""
 
+import asyncio
 import re
 
 import pytest
@@ -10,8 +11,8 @@ from behavopt.eval.evaluator import EvalRecord
 from behavopt.lm.types import Message
 from behavopt.optimizers.behavior import Procedure, copied_demo_answer, demo_answer_shares
 from behavopt.optimizers.candidate import Candidate
-from behavopt.optimizers.events import (CandidateDropped, DemoCopied, DemoRejected, FailingStep, ProcedureRejected,
-                                         ReplyUnusable)
+from behavopt.optimizers.events import (CandidateDropped, DemoCopied, DemoFromTarget, DemoRejected, FailingStep,
+                                         ProcedureRejected, ReplyUnusable)
 from behavopt.optimizers.run import summary_of
 from tests.optimizers.helpers import build, kind_of, optimizer_answer, text_of
 
@@ -290,3 +291,53 @@ def test_successes_show_the_failing_step_as_written_in_right_answers(tmp_path):
         right = re.findall(r"^- (.+)$", text.split(f"it wrote this for Step {step}:")[1], re.M)
         assert len(right) == 2 and all(("I read item" if step == 1 else "It is") in w for w in right)
         assert all(int(re.search(r"(\d+)", w).group(1)) % 2 == 0 for w in right)  # from right answers only
+
+
+def _wrong_demos(request):
+    if kind_of(request) == "abo_demo":
+        return "Step 1: done\nAnswer: 999"  # misses step 2 and the gold answer, every time
+    return optimizer_answer(request)
+
+
+def _stepwise_target(request):
+    """Each step written out; right on even items, and only when no demonstration is shown (a bare procedure)."""
+    content = request.messages[-1].content
+    n = int(re.search(r"#(\d+)", content.rpartition("\n\n")[2] or content).group(1))
+    right = n % 2 == 0 and len(request.messages) == 1
+    return f"Step 1: I read item {n}.\nStep 2: It is {n}.\nAnswer: {n if right else n + 1}"
+
+
+def test_target_demos_take_the_targets_own_right_output_when_the_optimizer_has_none(tmp_path):
+    off = build(tmp_path / "off", "abo", steps=0, opt_reply=_wrong_demos, target_reply=_stepwise_target)
+    off.run()
+    assert [c.origin for c in off.state.candidates.values()] == ["task"] and not off.events(DemoFromTarget)
+
+    h = build(tmp_path / "on", "abo", steps=0, opt_reply=_wrong_demos, target_reply=_stepwise_target,
+              abo_target_demos=4)
+    h.run()
+    behaviours = [c for c in h.state.candidates.values() if c.origin == "behavior"]
+    taken = h.events(DemoFromTarget)
+    assert len(taken) == 3 and all(len(e.tried) == 4 for e in taken)
+    train = {e.id: e for e in h.splits.train}
+    assert all(set(e.tried) <= set(train) for e in taken)  # train examples only
+    for event in taken:
+        if event.example is None:  # none of the tried examples was even
+            assert all(int(train[i].target) % 2 for i in event.tried)
+            continue
+        first_even = next(i for i in event.tried if int(train[i].target) % 2 == 0)
+        assert event.example == first_even
+    assert len(behaviours) == sum(e.example is not None for e in taken) > 0
+    for c in behaviours:  # the demonstration is the target's own output, cleaned, ending in the gold answer
+        example = train[c.procedure.demo_example]
+        assert c.demos[1].content == (f"Step 1: I read item {example.target}.\nStep 2: It is {example.target}.\n"
+                                      f"Answer: {example.target}")
+    # the attempts are no candidate: nothing saved for them, and the target's usage counts them
+    assert set(h.state.candidates) == {c.id for c in h.state.candidates.values()}
+    assert not any(cid == "target-demo" for cid in h.state.dev_scores)
+
+
+def test_target_attempts_refuse_examples_outside_train(tmp_path):
+    h = build(tmp_path, "abo", steps=0)
+    ctx = h.engine.context(0, "k")
+    with pytest.raises(ValueError, match="train examples only"):
+        asyncio.run(ctx.target_attempts(Candidate("x", "p", None, 0, "t"), h.splits.dev[:1]))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from behavopt.eval.evaluator import EvalRecord, EvalSettings, Evaluator
+from behavopt.eval.prompts import PromptCandidate
 from behavopt.lm.client import LM
 from behavopt.lm.errors import LMError
 from behavopt.lm.types import UsageByRole
@@ -157,13 +158,16 @@ class SearchEngine:
             await self.scorer.score([candidate], batch)
             return self.scorer.records(candidate.id, batch)
 
+        async def attempts(prompt: PromptCandidate, examples: list[Example]) -> list[EvalRecord]:
+            return (await self.evaluator.evaluate(prompt, examples, split="train")).records
+
         scores = self.state.fully_scored()
         history = [(c, scores[c.id]) for c in self.state.candidates.values() if c.id in scores]
         return ProposalContext(task=self.task, optimizer=self.optimizer, settings=self.settings,
                                train=self.splits.train, step=step,
                                rng=random.Random(f"{self.settings.data.seed}:{self.method.name}:{step}:{key}"),
                                _train_records=train_records, _emit=self.emit, history=history,
-                               notes=self.state.method_notes)
+                               notes=self.state.method_notes, _attempts=attempts)
 
     def _admit(self, proposals: list[Proposal], step: int) -> list[Candidate]:
         admitted = []

@@ -2,8 +2,9 @@
 
 1. Initial candidates: the optimizer writes a numbered procedure from the task instruction and a few train examples;
    behavopt adds an output format that labels every step, and a demonstration: one train example worked through
-   every step to the gold answer. A demonstration is checked before use and regenerated (bounded tries), or the
-   candidate is dropped.
+   every step to the gold answer. A demonstration is checked before use and regenerated (bounded tries); then,
+   with `abo_target_demos`, the target's own right output on a train example that passes the same check is taken;
+   else the candidate is dropped.
 2. The target answers with the behaviour prompt; its output is parsed into steps.
 3. For each error, adherence is checked and the optimizer names the first step where the target went wrong.
 4. The most frequent failing step is broken into finer sub-steps; the demonstration is redone for the new
@@ -28,8 +29,8 @@ from behavopt.optimizers.behavior.replies import (ReplyShape, as_text, demonstra
                                                   procedure_shape, sub_steps_shape)
 from behavopt.optimizers.candidate import Candidate, Proposal
 from behavopt.optimizers.context import ProposalContext
-from behavopt.optimizers.events import (CandidateDropped, DemoCopied, DemoRejected, FailingStep, ProcedureRejected,
-                                         ReplyUnusable)
+from behavopt.optimizers.events import (CandidateDropped, DemoCopied, DemoFromTarget, DemoRejected, FailingStep,
+                                         ProcedureRejected, ReplyUnusable)
 from behavopt.optimizers.methods.common import render
 from behavopt.optimizers.settings import RunSettings
 from behavopt.tasks.answers import normalize
@@ -100,7 +101,27 @@ class ABO:
                 return example, output
             ctx.emit(DemoRejected(step=ctx.step, parent=parent, example=example.id, attempt=attempt, reason=problem))
             ctx.emit(ReplyUnusable(step=ctx.step, parent=parent, purpose="demonstration", reason=problem))
+        if ctx.settings.abo.target_demos:
+            return await self.target_demonstration(ctx, steps, parent, pool or ctx.train)
         return None
+
+    async def target_demonstration(self, ctx: ProposalContext, steps: list[str], parent: str | None,
+                                   pool: list[Example]) -> tuple[Example, str] | None:
+        """The target's own output on a train example, where it is right and passes the demonstration's check: the
+        target follows the procedure without a demonstration on `abo_target_demos` examples of `pool`."""
+        examples = ctx.rng.sample(pool, min(ctx.settings.abo.target_demos, len(pool)))
+        bare = Candidate("target-demo", procedure_text(ctx.task, steps), parent, ctx.step, "target-demo",
+                         style=ctx.settings.abo.rendering)
+        found = None
+        for example, record in zip(examples, await ctx.target_attempts(bare, examples), strict=True):
+            output = clean_demo(record.output or "")
+            if record.correct and not (demo_problem(ctx.task, example, output, steps)
+                                       or demo_length_problem(output, ctx.settings.models.target_max_tokens)):
+                found = example, output
+                break
+        ctx.emit(DemoFromTarget(step=ctx.step, parent=parent, tried=tuple(e.id for e in examples),
+                                example=found[0].id if found else None))
+        return found
 
     async def _behavior(self, ctx: ProposalContext, steps: list[str], parent: str, origin: str,
                         prefer: Example | None = None, avoid_answer: str | None = None,
