@@ -331,9 +331,10 @@ def test_target_demos_take_the_targets_own_right_output_when_the_optimizer_has_n
         example = train[c.procedure.demo_example]
         assert c.demos[1].content == (f"Step 1: I read item {example.target}.\nStep 2: It is {example.target}.\n"
                                       f"Answer: {example.target}")
-    # the attempts are no candidate: nothing saved for them, and the target's usage counts them
-    assert set(h.state.candidates) == {c.id for c in h.state.candidates.values()}
-    assert not any(cid == "target-demo" for cid in h.state.dev_scores)
+    # the attempts are no candidate: no records or score kept for them; each reached the target once, bare
+    assert h.rundir.load_records("target-demo") == [] and "target-demo" not in h.state.dev_scores
+    bare = [r for r in h.target.requests if len(r.messages) == 1 and "Follow this procedure" in r.messages[0].content]
+    assert len(bare) == 3 * 4
 
 
 def test_target_attempts_refuse_examples_outside_train(tmp_path):
