@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -46,3 +47,21 @@ def small_study(smollm_path, tmp_path_factory):
     proc = behavopt("study", "all", "--task", "demo:object-counting", *TINY, "--seeds", "1", "--out", str(out),
                     "--json", env_home=home, check=True)
     return out, proc
+
+
+def killed_run_args() -> list[str]:
+    """The apo run that the kill tests interrupt: the CLI tests' TINY settings, two steps (after TINY's one)."""
+    from tests.cli.test_optimize_cli import TINY
+
+    return ["optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--steps", "2"]
+
+
+@pytest.fixture(scope="session")
+def uninterrupted_run(smollm_path, tmp_path_factory):
+    """killed_run_args() run once without interruption, with its own cache (`--json` output): the result every
+    killed-and-resumed run must equal. Made once for the kill tests of two files."""
+    from tests.cli.test_eval_cli import behavopt
+
+    home = tmp_path_factory.mktemp("uninterrupted")
+    return json.loads(behavopt(*killed_run_args(), "--out", str(home / "whole"), "--json", "--cache",
+                               str(home / "c1.sqlite"), check=True).stdout)

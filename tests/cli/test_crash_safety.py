@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_eval_cli import behavopt
+from tests.conftest import killed_run_args
 from tests.cli.test_optimize_cli import TINY, _comparable
 
-ARGS = ["optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--steps", "2"]
+ARGS = killed_run_args()
 
 
 def json_files_are_whole(out: Path) -> None:
@@ -36,9 +37,8 @@ def json_files_are_whole(out: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_three_kills_at_random_moments_lose_nothing(smollm_path, tmp_path):
-    whole = json.loads(behavopt(*ARGS, "--out", str(tmp_path / "whole"), "--json", "--cache",
-                                str(tmp_path / "c1.sqlite"), check=True).stdout)
+def test_three_kills_at_random_moments_lose_nothing(uninterrupted_run, tmp_path):
+    whole = uninterrupted_run
     out, cache = tmp_path / "killed", tmp_path / "c2.sqlite"
     env = {**os.environ, "BEHAVOPT_CACHE": str(cache)}
     moments = random.Random(20261206)

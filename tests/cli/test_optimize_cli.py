@@ -20,6 +20,7 @@ from behavopt.optimizers.events import (ErrorsShown, NoErrors, OptimizerCall, Re
 from behavopt.optimizers.result import OptimizationResult
 from behavopt.optimizers.rundir import RunDir
 from behavopt.optimizers.settings import preset
+from tests.conftest import killed_run_args
 from tests.cli.test_eval_cli import behavopt
 
 pytestmark = pytest.mark.e2e
@@ -96,11 +97,9 @@ def _comparable(result: dict) -> dict:
     return {k: result[k] for k in keep}
 
 
-def test_resume_after_a_kill_gives_the_uninterrupted_result(smollm_path, tmp_path):
-    args = ["optimize", "--task", "demo:navigate", "--method", "apo", *TINY, "--steps", "2"]
-    whole = json.loads(behavopt(*args, "--out", str(tmp_path / "whole"), "--json", "--cache",
-                                str(tmp_path / "c1.sqlite"), check=True).stdout)
-
+def test_resume_after_a_kill_gives_the_uninterrupted_result(uninterrupted_run, tmp_path):
+    args = killed_run_args()
+    whole = uninterrupted_run
     out = tmp_path / "killed"
     env = {**os.environ, "BEHAVOPT_CACHE": str(tmp_path / "c2.sqlite")}
     proc = subprocess.Popen([sys.executable, "-m", "behavopt.cli.main", *args, "--out", str(out)],
