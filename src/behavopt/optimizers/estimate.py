@@ -122,4 +122,6 @@ def compared(estimate: Cost, actual: Cost, priced: bool) -> str:
              ("seconds", f"{estimate.seconds:.0f}", f"{actual.seconds:.0f}", estimate.seconds, actual.seconds)]
     if priced:
         parts.append(("USD", f"{estimate.usd:.4f}", f"{actual.usd:.4f}", estimate.usd, actual.usd))
-    return ", ".join(f"{name} {e} / {a}" + (f" ({ev / av:.2f})" if av else "") for name, e, a, ev, av in parts)
+    # No ratio where the actual shows as 0 (a run served from the cache in 0.3 s is not "1200x" its estimate).
+    return ", ".join(f"{name} {e} / {a}" + (f" ({ev / av:.2f})" if float(a.replace(",", "")) else "")
+                     for name, e, a, ev, av in parts)

@@ -59,3 +59,5 @@ def test_the_estimate_reads_beside_what_was_used():
         "~420 LM calls, ~12,345 tokens, ~61 s; if every call wrote up to its token limit: ~40,000 tokens, ~300 s")
     assert compared(Cost(420, 1000, 0.0, 60.0), Cost(433, 2000, 0.0, 0.0), priced=False) == (
         "calls 420 / 433 (0.97), tokens 1,000 / 2,000 (0.50), seconds 60 / 0")
+    assert compared(Cost(593, 1000, 0.0, 360.0), Cost(0, 0, 0.0, 0.3), priced=False) == (
+        "calls 593 / 0, tokens 1,000 / 0, seconds 360 / 0")
