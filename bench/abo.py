@@ -20,7 +20,7 @@ import harness
 from behavopt.core.schema import plain
 from behavopt.eval import InstructionPrompt
 from behavopt.eval.evaluator import EvalResult
-from behavopt.eval.stats import answer_chance, chance_corrected, mean_score
+from behavopt.eval.stats import chance_corrected
 from behavopt.optimizers.behavior import adherence, demo_answer_shares
 from behavopt.optimizers.candidate import Candidate, ranked
 from behavopt.optimizers.settings import RunSettings, preset
@@ -68,11 +68,9 @@ def best_up_to(run: harness.RunFiles, step: int, procedures_only: bool = False) 
 
 def dev_kappa(run: harness.RunFiles, task: Task, candidate_id: str) -> float:
     """A candidate's dev accuracy corrected for its own answer frequencies (Cohen's kappa), from its dev records."""
-    by_id = {e.id: e for e in task.examples}
     dev = run.records(candidate_id, "dev")
-    accuracy = mean_score([r.score for r in dev])
-    chance = answer_chance([r.answer for r in dev], [by_id[r.id] for r in dev], task.metric)
-    return round(chance_corrected(accuracy, chance), 6)  # rounded, so float noise does not break a tie
+    # rounded, so float noise does not break a tie
+    return harness.kappa(task, [r.id for r in dev], [r.answer for r in dev], [r.score for r in dev], digits=6)
 
 
 def best_by_dev_kappa(run: harness.RunFiles, task: Task, step: int) -> Candidate | None:

@@ -35,7 +35,7 @@ from abo import best_by_dev_kappa
 
 from behavopt.core.files import atomic_write_json
 from behavopt.eval.evaluator import EvalRecord
-from behavopt.eval.stats import answer_chance, chance_corrected, mean_score, paired_comparison
+from behavopt.eval.stats import mean_score, paired_comparison
 from behavopt.optimizers.candidate import INITIAL_ID
 from behavopt.optimizers.events import DemoFromTarget, OptimizerCall, ReplyUnusable, of_kind
 from behavopt.optimizers.result import OptimizationResult
@@ -61,11 +61,7 @@ def row_name(task: str, lever: str, seed: int) -> str:
 
 def kappa(task: Task, records: list[EvalRecord]) -> float | None:
     """Accuracy corrected for the prompt's own answer frequencies (Cohen's kappa) on these records."""
-    if not records:
-        return None
-    by_id = {e.id: e for e in task.examples}
-    chance = answer_chance([r.answer for r in records], [by_id[r.id] for r in records], task.metric)
-    return round(chance_corrected(mean_score([r.score for r in records]), chance), 4)
+    return harness.kappa(task, [r.id for r in records], [r.answer for r in records], [r.score for r in records])
 
 
 def replies(out: Path) -> dict[str, dict[str, int]]:

@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from behavopt.core.files import atomic_write_json, atomic_write_text
 from behavopt.core.paths import default_cache_path
 from behavopt.eval import EvalSettings, Evaluator
 from behavopt.eval.evaluator import EvalRecord, EvalResult
+from behavopt.eval.stats import answer_chance, chance_corrected, mean_score
 from behavopt.eval.prompts import PromptCandidate
 from behavopt.lm.cache import ResponseCache
 from behavopt.lm.client import LM, ModelPool
@@ -172,6 +173,17 @@ def read_results(path: Path) -> Any:
 
 
 # ---- scoring fixed prompts ---------------------------------------------------------------------------------------
+
+def kappa(task: Task, ids: Sequence[str], answers: Sequence[str | None], scores: Sequence[float],
+          digits: int = 4) -> float | None:
+    """Cohen's kappa of per-example results (None for none): their accuracy over what the same answers shuffled
+    across their examples get, scored with the task's metric."""
+    if not ids:
+        return None
+    by_id = {e.id: e for e in task.examples}
+    chance = answer_chance(list(answers), [by_id[i] for i in ids], task.metric)
+    return round(chance_corrected(mean_score(list(scores)), chance), digits)
+
 
 def splits_of(task: Task, settings: RunSettings) -> Splits:
     """The task's train/dev/test split under the settings' sizes and seed, as every optimization run makes it."""

@@ -47,9 +47,9 @@ from procedures import PROCEDURES, hand_prompt
 
 from behavopt.core.files import atomic_write_json
 from behavopt.eval import InstructionPrompt
-from behavopt.eval.evaluator import EvalAborted, EvalSettings, Evaluator
+from behavopt.eval.evaluator import EvalAborted
 from behavopt.eval.prompts import PromptCandidate
-from behavopt.eval.stats import answer_chance, chance_corrected, mean_score, paired_comparison
+from behavopt.eval.stats import mean_score, paired_comparison
 from behavopt.lm.client import ModelPool
 
 TASKS = ["bbh:object_counting", "bbh:navigate", "bbh:snarks", "bigbench:question_selection"]
@@ -80,13 +80,12 @@ def fixed_prompts(ctx: Context, system: str) -> dict[str, PromptCandidate]:
 def score_fixed(ctx: Context, name: str, prompt: PromptCandidate) -> dict[str, Any]:
     """One fixed prompt on the test split through the proxy (phase "test"), as a row's figures."""
     spec = f"openai:{ctx.target}?base_url={ctx.proxy.base_url(harness.slug(name), 'test', 'target')}"
-    settings = EvalSettings(max_tokens=ctx.settings.models.target_max_tokens, seed=ctx.seed)
 
     async def run() -> list[dict[str, Any]]:
         async with ModelPool(api_key="none") as pool:
-            result = await Evaluator(ctx.task, pool.lm(spec, "target"), settings).evaluate(
-                prompt, ctx.splits.test, split="test")
-        return [{"id": r.id, "score": r.score, "answer": r.answer} for r in result.complete().records]
+            scored = await harness.score_with(pool.lm(spec, "target"), ctx.task, ctx.splits.test, {name: prompt},
+                                              ctx.settings)
+        return [{"id": r.id, "score": r.score, "answer": r.answer} for r in scored[name].records]
 
     start = time.monotonic()
     try:
@@ -102,11 +101,8 @@ def score_fixed(ctx: Context, name: str, prompt: PromptCandidate) -> dict[str, A
 
 def kappa(ctx: Context, records: list[dict[str, Any]]) -> float | None:
     """Cohen's kappa of these test records: accuracy over what the same answers shuffled across inputs get."""
-    if not records:
-        return None
-    by_id = {e.id: e for e in ctx.splits.test}
-    chance = answer_chance([r["answer"] for r in records], [by_id[r["id"]] for r in records], ctx.task.metric)
-    return round(chance_corrected(mean_score([r["score"] for r in records]), chance), 4)
+    return harness.kappa(ctx.task, [r["id"] for r in records], [r["answer"] for r in records],
+                         [r["score"] for r in records])
 
 
 def finish_row(ctx: Context, system: str, figures: dict[str, Any]) -> dict[str, Any]:
