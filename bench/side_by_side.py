@@ -121,15 +121,15 @@ def finish_row(ctx: Context, system: str, figures: dict[str, Any]) -> dict[str, 
 def run_rows(ctx: Context, systems: list[str]) -> None:
     """Every row of `systems` on this context's task and seed not written yet; each written as it finishes."""
     for system in systems:
-        names = list(fixed_prompts(ctx, system)) if system in FIXED else [system]
-        for name in names:
+        prompts = fixed_prompts(ctx, system) if system in FIXED else {}
+        for name in list(prompts) if system in FIXED else [system]:
             path = row_path(ctx.task_spec, name, ctx.seed)
             if path.is_file():
                 print(f"{path.stem}: done before, skipped", flush=True)
                 continue
             print(f"{path.stem} ...", flush=True)
             if system in FIXED:
-                figures = score_fixed(ctx, name, fixed_prompts(ctx, system)[name])
+                figures = score_fixed(ctx, name, prompts[name])
             else:
                 figures = run_system(ctx, system)
             row = finish_row(ctx, name, figures)
