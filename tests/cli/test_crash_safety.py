@@ -19,7 +19,7 @@ import pytest
 
 from tests.cli.test_eval_cli import behavopt
 from tests.conftest import killed_run_args
-from tests.cli.test_optimize_cli import TINY, _comparable
+from tests.cli.test_optimize_cli import _comparable
 
 ARGS = killed_run_args()
 
