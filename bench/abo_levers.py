@@ -9,6 +9,8 @@ Levers (`--levers`):
              examples dropped before full scoring
   targetdemo abo_target_demos=4: where no demonstration of the optimizer's passes its check, the target's own
              right output on one of 4 train examples (following every step, passing the same check) is taken
+  repair     abo_demo_repair: a refused demonstration goes back to the optimizer with its check's reason, to be
+             corrected on the same example (bench/abo_demos.py measures its refusal rate alone, cheaply)
 
 Per row: initial and best test accuracy, the best's dev accuracy and test kappa, the paired exact test of best
 against initial, the pick by dev kappa instead of dev accuracy (scored on test), calls, tokens and seconds per role,
@@ -50,6 +52,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "successes": {"abo_successes": 3},
     "screened": {"expand": 4, "minibatch": 8},
     "targetdemo": {"abo_target_demos": 4},
+    "repair": {"abo_demo_repair": True},
 }
 TASKS = ["bbh:object_counting", "bbh:navigate", "bbh:snarks", "bigbench:question_selection"]
 ROW_DIR = harness.RESULTS / "abo-levers"

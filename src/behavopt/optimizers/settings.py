@@ -123,6 +123,10 @@ class ABOGroup(SettingGroup):
     rendering: Literal["turns", "system"] = setting("turns", "abo: the demonstration as chat turns or in the system "
                                                              "message", flag="--demo-rendering")
     demo_tries: int = setting(3, "abo: attempts at a demonstration that passes its check", minimum=1)
+    demo_repair: bool = setting(False, "abo: a retried demonstration is the refused one sent back to the optimizer "
+                                       "with the reason its check gave, to correct on the same example (off: a fresh "
+                                       "demonstration on another drawn example)",
+                                flag="--abo-demo-repair/--no-abo-demo-repair")
     successes: int = setting(0, "abo: when a failing step is broken down, also show what the target wrote for that "
                                 "step in this many correctly answered train examples (0: the errors only)", minimum=0)
     replies: Literal["text", "json"] = setting("text", "abo: the optimizer replies in text lines, or in JSON held to "

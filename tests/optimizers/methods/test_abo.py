@@ -53,6 +53,26 @@ def test_a_failing_demonstration_is_regenerated_then_the_candidate_dropped(tmp_p
     assert [(e.purpose, e.reason) for e in h.events(ReplyUnusable)] == [("demonstration", e.reason) for e in rejected]
 
 
+@pytest.mark.parametrize("repair", [False, True])
+def test_a_refused_demonstration_is_sent_back_with_its_reason_only_with_demo_repair(tmp_path, repair):
+    def reply(request):
+        if kind_of(request) == "abo_demo" and request.sample == 0:
+            return "Step 1: done\nStep 2: done\nAnswer: 999"  # follows the steps, misses the gold answer
+        return optimizer_answer(request)
+
+    h = build(tmp_path, "abo", steps=0, opt_reply=reply, abo_demo_repair=repair)
+    h.run()
+    rejected = h.events(DemoRejected)
+    assert len(rejected) == 3 and all("not the gold answer" in e.reason for e in rejected)
+    retries = [text_of(r) for r in h.requests_of("abo_demo") if r.sample == 1]
+    assert len(retries) == 3
+    assert all(("was refused because" in t and "Answer: 999" in t) is repair for t in retries)
+    behaviours = [c for c in h.state.candidates.values() if c.origin == "behavior"]
+    assert len(behaviours) == 3
+    if repair:  # corrected on the example it was refused on
+        assert [c.procedure.demo_example for c in behaviours] == [e.example for e in rejected]
+
+
 def test_a_demonstration_too_long_for_the_target_budget_is_regenerated(tmp_path):
     def reply(request):
         worked = optimizer_answer(request)

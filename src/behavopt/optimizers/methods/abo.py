@@ -84,13 +84,19 @@ class ABO:
                             prefer: Example | None = None,
                             avoid_answer: str | None = None) -> tuple[Example, str] | None:
         """A worked train example that follows every step and reaches the gold answer, or None after the tries.
-        `avoid_answer`: draw only examples with another gold answer (the target copied this one)."""
+        `avoid_answer`: draw only examples with another gold answer (the target copied this one). With
+        `abo_demo_repair`, a retry sends the refused demonstration back with the check's reason, on the same example."""
         procedure = procedure_text(ctx.task, steps)
         pool = [e for e in ctx.train if normalize(e.target) != normalize(avoid_answer)] if avoid_answer else []
+        refused: tuple[Example, str, str] | None = None  # the last refused demonstration: example, output, reason
         for attempt in range(ctx.settings.abo.demo_tries):
-            example = prefer if (prefer is not None and attempt == 0) else ctx.rng.choice(pool or ctx.train)
+            if refused is not None and ctx.settings.abo.demo_repair:
+                example, shown = refused[0], render("abo_demo_refused", problem=refused[2], previous=refused[1])
+            else:
+                example = prefer if (prefer is not None and attempt == 0) else ctx.rng.choice(pool or ctx.train)
+                shown = ""
             shape = demonstration_shape(len(steps), example.target, ctx.settings.models.target_max_tokens)
-            reply = await self._ask(ctx, "demonstration", render("abo_demo", procedure=procedure,
+            reply = await self._ask(ctx, "demonstration", render("abo_demo", procedure=procedure, refused=shown,
                                                                  input=example.input, answer=example.target),
                                     shape, parent=parent, sample=attempt,
                                     max_tokens=max(ctx.settings.models.optimizer_max_tokens, DEMO_MIN_TOKENS))
@@ -99,6 +105,8 @@ class ABO:
                        or demo_length_problem(output, ctx.settings.models.target_max_tokens))
             if problem is None:
                 return example, output
+            # An empty reply has nothing to correct: the next try draws afresh.
+            refused = (example, output, problem) if output.strip() else None
             ctx.emit(DemoRejected(step=ctx.step, parent=parent, example=example.id, attempt=attempt, reason=problem))
             ctx.emit(ReplyUnusable(step=ctx.step, parent=parent, purpose="demonstration", reason=problem))
         if ctx.settings.abo.target_demos:
