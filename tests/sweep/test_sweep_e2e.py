@@ -1,4 +1,4 @@
-"""Sweeps end to end with the real SmolLM2: a sweep of 2 tasks x 2 methods x 2 seeds on a real local Ray cluster
+"""Sweeps end to end with the real SmolLM2: a sweep of 2 tasks x 2 methods on a real local Ray cluster
 (`ray start --head` on loopback plus a second node), with the worker process of one run killed mid-run (the run is
 run again and resumes from its checkpoint); the same sweep with local worker processes, given the model answers the
 Ray sweep got (a copy of its response cache), makes the same decisions and results without a model call: where a
@@ -28,7 +28,7 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip ins
 
 SWEEP = """tasks: [demo:navigate, demo:object-counting]
 methods: [apo, ape]
-seeds: [0, 1]
+seeds: [0]
 target: local:smollm2-135m?threads=1
 optimizer: local:smollm2-135m?threads=1
 settings: {preset: quick, steps: 1, initial: 2, beam: 2, expand: 2, errors: 2, train_size: 8, dev_size: 4,
@@ -98,7 +98,7 @@ def test_a_sweep_on_ray_survives_a_killed_worker_and_equals_the_local_sweep(smol
     assert proc.returncode == 0, err[-3000:]
     assert killed is not None, "no run was caught mid-run to kill"
     outcomes = {o.name: o for o in load_summary(on_ray)}
-    assert len(outcomes) == 8 and all(o.status in ("made", "resumed") for o in outcomes.values())
+    assert len(outcomes) == 4 and all(o.status in ("made", "resumed") for o in outcomes.values())
     name, pid = killed
     assert outcomes[name].status == "resumed" and not outcomes[name].host.endswith(f":{pid}")
     assert len({o.host.split(":")[0] for o in outcomes.values()}) >= 1 and (on_ray / "compare.html").is_file()
