@@ -19,7 +19,9 @@ skipped when there (commit it as it finishes); the table (<date>-side-by-side.md
 A row whose system failed, or whose test scoring lost an example to an LM error, is not written: it runs again.
 
 The budget: --max-calls counts search calls only, for every optimizing system (behavopt runs with count_test off,
-so its final test evaluation does not eat into its search, as the peers' does not). Hand-written procedures were
+so its final test evaluation does not eat into its search, as the peers' does not). The default, 550, lets the quick
+preset finish its two steps: at 300 ABO stopped after its initial step (110 calls; the engine estimated ~207 a step),
+so it was compared on its initial procedures alone (that row: side-by-side/budget-300/). Hand-written procedures were
 written on seed 0's train split (their demonstrations are examples of it), so they run on seed 0 only.
 
     .venv/bin/python bench/side_by_side.py --serve --llama-server .build/llama-server --parallel 4 \\
@@ -148,9 +150,10 @@ def pending(args: argparse.Namespace, task: str, seed: int) -> list[str]:
 
 
 def _p(base: dict[str, Any], row: dict[str, Any]) -> str:
+    """ABO's row (`base`) against `row`: p, then the examples ABO got right and `row` wrong, and the reverse."""
     if row is base or base["test_ids"] != row["test_ids"]:
         return "-"
-    c = paired_comparison(base["test_scores"], row["test_scores"])
+    c = paired_comparison(row["test_scores"], base["test_scores"])
     return f"{c.p_value:.2g} ({c.better}/{c.worse})"
 
 
@@ -182,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = harness.parser(__doc__)
     harness.add_shared(ap, {"target": "its served name", "optimizer": "its served name",
                             "max_calls": "search calls per optimizing row", "llama_server": "with --serve"},
-                       tasks=TASKS, target="qwen2.5-coder-1.5b", optimizer="qwen2.5-coder-1.5b", max_calls=300,
+                       tasks=TASKS, target="qwen2.5-coder-1.5b", optimizer="qwen2.5-coder-1.5b", max_calls=550,
                        preset="quick", data_dir=None, llama_server=None, parallel=4)
     ap.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds of every row but abo's")

@@ -74,3 +74,14 @@ def test_hand_rows_exist_only_on_seed_0_of_a_task_with_procedures(bench):
     assert sbs.fixed_prompts(ctx, "hand") == {}  # demo:object-counting has no hand-written procedure
     assert set(sbs.fixed_prompts(ctx, "cot")) == {"cot"}
     assert sbs.COT_TRIGGER in sbs.fixed_prompts(ctx, "cot")["cot"].instruction
+
+
+@pytest.mark.parametrize(("abo_scores", "row_scores", "cell"), [
+    ([1, 1, 1, 0], [0, 0, 1, 0], "(2/0)"),  # ABO right where the row is wrong: counted as ABO better
+    ([0, 0, 1, 0], [1, 1, 1, 1], "(0/3)"),  # the row right where ABO is wrong: counted as ABO worse
+])
+def test_the_p_cell_counts_the_examples_abo_gets_right_then_wrong_against_the_row(abo_scores, row_scores, cell):
+    sbs = load_bench("side_by_side")
+    ids = ["a", "b", "c", "d"]
+    abo = {"test_ids": ids, "test_scores": abo_scores}
+    assert sbs._p(abo, {"test_ids": ids, "test_scores": row_scores}).endswith(cell)
