@@ -108,13 +108,8 @@ def main(argv: list[str] | None = None) -> None:
                 atomic_write_json(path, {"meta": harness.run_meta(), "results": row})
                 print(f"{path.stem}: kept {row['kept']}/{row['procedures']}, demonstrations refused "
                       f"{row['demos_refused']}/{row['demos_asked']}, {row['wall_s']:.0f} s", flush=True)
-    rows = [harness.read_results(p) for p in sorted(ROW_DIR.glob("*.json"))]
     order = {arm: i for i, arm in enumerate(ARMS)}
-    rows.sort(key=lambda r: (r["task"], r["seed"], order.get(r["arm"], 99)))
-    if rows:
-        markdown = table(rows)
-        print(markdown)
-        harness.write_results("abo-demos", rows, markdown)
+    harness.tabulate_rows("abo-demos", ROW_DIR, lambda r: (r["task"], r["seed"], order.get(r["arm"], 99)), table)
 
 
 if __name__ == "__main__":

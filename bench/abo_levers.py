@@ -174,12 +174,8 @@ def main() -> None:
                 atomic_write_json(path, {"meta": harness.run_meta(), "results": row})
                 print(f"{path.stem}: best test {row['best_test']:.2f} (initial {row['initial_test']:.2f}), "
                       f"{row['wall_s']:.0f} s")
-    rows = [harness.read_results(p) for p in sorted(ROW_DIR.glob("*.json"))]
     order = {lever: i for i, lever in enumerate(LEVERS)}
-    rows.sort(key=lambda r: (r["task"], r["seed"], order.get(r["lever"], 99)))
-    markdown = table(rows)
-    print(markdown)
-    harness.write_results("abo-levers", rows, markdown)
+    harness.tabulate_rows("abo-levers", ROW_DIR, lambda r: (r["task"], r["seed"], order.get(r["lever"], 99)), table)
 
 
 if __name__ == "__main__":

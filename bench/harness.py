@@ -166,6 +166,16 @@ def write_results(name: str, content: Any, markdown: str | None = None, *, resul
     return stem
 
 
+def tabulate_rows(name: str, row_dir: Path, sort_key: Callable[[Any], Any], table: Callable[[list[Any]], str]) -> None:
+    """Every row file of a resumable bench (row_dir/*.json), sorted, printed as a table and written as the
+    <date>-<name> results; nothing is written while there is no row."""
+    rows = sorted((read_results(p) for p in sorted(row_dir.glob("*.json"))), key=sort_key)
+    if rows:
+        markdown = table(rows)
+        print(markdown)
+        write_results(name, rows, markdown)
+
+
 def read_results(path: Path) -> Any:
     """The content of a results file that write_results wrote (one written before the harness is all content)."""
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -236,13 +236,9 @@ def main(argv: list[str] | None = None) -> None:
                                        seed=seed, test_size=test_size(task_spec, args), count_test=False,
                                        out_dir=harness.RUNS / "side-by-side" / f"{harness.slug(task_spec)}-s{seed}")
                     run_rows(ctx, systems)
-    rows = [harness.read_results(p) for p in sorted(ROW_DIR.glob("*.json"))]
     order = {s: i for i, s in enumerate(SYSTEMS)}
-    rows.sort(key=lambda r: (r["task"], r["seed"], order.get(r["system"].partition(":")[0], 99), r["system"]))
-    if rows:
-        markdown = table(rows)
-        print(markdown)
-        harness.write_results("side-by-side", rows, markdown)
+    harness.tabulate_rows("side-by-side", ROW_DIR, lambda r: (r["task"], r["seed"],
+                          order.get(r["system"].partition(":")[0], 99), r["system"]), table)
 
 
 if __name__ == "__main__":
