@@ -146,7 +146,18 @@ def run_rows(ctx: Context, systems: list[str]) -> None:
 def pending(args: argparse.Namespace, task: str, seed: int) -> list[str]:
     """The systems with a row still to run on this task and seed (a fixed system's rows are known once split)."""
     systems = [s for s in args.systems if seed in (args.abo_seeds if s == "abo" else args.seeds)]
+    for system in OPTIMIZING:
+        if system in systems:
+            refuse_other_budget(row_path(task, system, seed), args.max_calls)
     return [s for s in systems if s in FIXED or not row_path(task, s, seed).is_file()]
+
+
+def refuse_other_budget(path: Path, max_calls: int) -> None:
+    """An optimizing row run at another budget is not this table's row: skipping it would mix budgets in one table."""
+    ran = harness.read_results(path)["max_calls"] if path.is_file() else max_calls
+    if ran != max_calls:
+        raise SystemExit(f"{path} was run at --max-calls {ran}, not {max_calls}: move it aside to run it again at "
+                         f"{max_calls}, or pass --max-calls {ran}")
 
 
 def _p(base: dict[str, Any], row: dict[str, Any]) -> str:

@@ -85,3 +85,16 @@ def test_the_p_cell_counts_the_examples_abo_gets_right_then_wrong_against_the_ro
     ids = ["a", "b", "c", "d"]
     abo = {"test_ids": ids, "test_scores": abo_scores}
     assert sbs._p(abo, {"test_ids": ids, "test_scores": row_scores}).endswith(cell)
+
+
+def test_an_optimizing_row_run_at_another_budget_stops_the_bench_instead_of_being_skipped(bench, tmp_path):
+    import argparse
+    import json
+
+    sbs, _, _ = bench
+    sbs.row_path("bbh:object_counting", "abo", 0).write_text(json.dumps({"max_calls": 300}))
+    args = argparse.Namespace(systems=["instruction", "abo"], seeds=[0], abo_seeds=[0], max_calls=550)
+    with pytest.raises(SystemExit, match="--max-calls 300, not 550"):
+        sbs.pending(args, "bbh:object_counting", 0)
+    assert sbs.pending(argparse.Namespace(**{**vars(args), "max_calls": 300}), "bbh:object_counting", 0) == [
+        "instruction"]
