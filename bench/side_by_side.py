@@ -112,7 +112,8 @@ def finish_row(ctx: Context, system: str, figures: dict[str, Any]) -> dict[str, 
     records = sorted(figures.get("test_records") or [], key=lambda r: r["id"])  # one order, so rows pair
     return {"task": ctx.task_spec, "system": system, "seed": ctx.seed, "target": ctx.target,
             "optimizer": ctx.optimizer, "preset": ctx.preset, "max_calls": ctx.max_calls,
-            "test_n": len(ctx.splits.test), "initial_test": figures.get("initial_test"),
+            "test_n": len(ctx.splits.test), "dev_n": len(ctx.splits.dev), "initial_dev": figures.get("initial_dev"),
+            "best_dev": figures.get("best_dev"), "initial_test": figures.get("initial_test"),
             "test": figures.get("best_test"), "kappa": kappa(ctx, records),
             "test_ids": [r["id"] for r in records], "test_scores": [r["score"] for r in records],
             "search_calls": figures.get("search_calls"), "calls": figures.get("calls"),
@@ -168,15 +169,24 @@ def _p(base: dict[str, Any], row: dict[str, Any]) -> str:
     return f"{c.p_value:.2g} ({c.better}/{c.worse})"
 
 
+def dev_change(row: dict[str, Any]) -> str:
+    """The optimizing row's dev accuracy of its initial prompt and of its pick: how far the pick led where it was
+    chosen ("-" where the run did not report it; rows written before it was kept lack it)."""
+    if row.get("best_dev") is None:
+        return "-"
+    initial = "?" if row.get("initial_dev") is None else f"{row['initial_dev']:.2f}"
+    return f"{initial} -> {row['best_dev']:.2f} (n={row.get('dev_n', '?')})"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| task | system | seed | test | kappa | initial test | search calls | tokens | seconds | "
-             "ABO s0 vs this: p (ABO better/worse) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| task | system | seed | test | kappa | initial test | dev: initial -> pick | search calls | tokens | "
+             "seconds | ABO s0 vs this: p (ABO better/worse) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     abo = {r["task"]: r for r in rows if r["system"] == "abo" and r["seed"] == 0}
     for r in rows:
         base = abo.get(r["task"])
         initial = "-" if r["initial_test"] is None else f"{r['initial_test']:.2f}"
         lines.append(f"| {r['task']} | {r['system']} | {r['seed']} | {r['test']:.2f} | {r['kappa']} | {initial} | "
-                     f"{r['search_calls']} | {r['tokens']} | {r['wall_s']:.0f} | "
+                     f"{dev_change(r)} | {r['search_calls']} | {r['tokens']} | {r['wall_s']:.0f} | "
                      f"{_p(base, r) if base and r['seed'] == 0 else '-'} |")
     lines += ["", "Mean test accuracy over the tasks each system has a seed-0 row on (hand: the best procedure per "
               "task, picked on test); ABO also over its seeds:", "",

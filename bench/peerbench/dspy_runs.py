@@ -63,13 +63,14 @@ def _dspy_test(ctx: Context, system: str, program: Any) -> tuple[float, list[dic
 
 
 def _dspy_finish(ctx: Context, system: str, initial: Any, best: Any, best_dev: float | None,
-                 settings: dict[str, Any]) -> dict[str, Any]:
+                 settings: dict[str, Any], initial_dev: float | None = None) -> dict[str, Any]:
     instruction, demos = _dspy_instruction(best)
     initial_test, initial_records = _dspy_test(ctx, system, initial)
     same = instruction == ctx.task.instruction and demos == 0
     best_test, test_records = (initial_test, initial_records) if same else _dspy_test(ctx, system, best)
-    return {"initial_test": initial_test, "best_test": best_test, "test_records": test_records, "best_dev": best_dev,
-            "best_prompt": instruction, "demos": demos, "settings": settings}
+    return {"initial_test": initial_test, "best_test": best_test, "test_records": test_records,
+            "initial_dev": initial_dev, "best_dev": best_dev, "best_prompt": instruction, "demos": demos,
+            "settings": settings}
 
 
 def run_miprov2(ctx: Context, system: str = "miprov2", demos: int = 0) -> dict[str, Any]:
@@ -86,7 +87,10 @@ def run_miprov2(ctx: Context, system: str = "miprov2", demos: int = 0) -> dict[s
         best = teleprompter.compile(initial.deepcopy(), trainset=_dspy_examples(ctx.splits.train),
                                     valset=_dspy_examples(ctx.splits.dev))
     score = getattr(best, "score", None)
-    return _dspy_finish(ctx, system, initial, best, score / 100.0 if score is not None else None, settings)
+    # MIPROv2's trial 1 is its full evaluation of the program as given, on valset.
+    default = (getattr(best, "trial_logs", None) or {}).get(1, {}).get("full_eval_score")
+    return _dspy_finish(ctx, system, initial, best, score / 100.0 if score is not None else None, settings,
+                        default / 100.0 if default is not None else None)
 
 
 def copro_breadth(budget: int, n_eval: int, depth: int = COPRO_DEPTH) -> int:

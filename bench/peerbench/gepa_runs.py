@@ -91,6 +91,7 @@ def run_gepa(ctx: Context, system: str = "gepa") -> dict[str, Any]:
     best = best if isinstance(best, dict) else {"instruction": str(best)}
     initial_test, best_test, test_records = gepa_test(ctx, system, seed_candidate, best)
     return {"initial_test": initial_test, "best_test": best_test, "test_records": test_records,
+            "initial_dev": result.val_aggregate_scores[0],  # GEPA's candidate 0 is the seed candidate
             "best_dev": result.val_aggregate_scores[result.best_idx], "best_prompt": best["instruction"],
             "metric_calls": result.total_metric_calls, "candidates": len(result.candidates),
             "settings": {"max_metric_calls": ctx.max_calls, "adapter": "DefaultAdapter",

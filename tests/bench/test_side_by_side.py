@@ -51,6 +51,13 @@ def test_rows_are_written_with_paired_scores_and_skipped_when_there(bench):
     assert 0 < rows["demo_object-counting-abo-s0"]["search_calls"] <= ctx.max_calls
     # behavopt's budget covers search alone, as the peers': its final test ran outside it
     assert ctx.settings.budget.count_test is False
+    # an optimizing row keeps where its pick was chosen: the dev accuracy of the initial prompt and of the pick
+    dev_even = sum(int(e.target) % 2 == 0 for e in ctx.splits.dev) / len(ctx.splits.dev)
+    for system in ("abo", "gepa"):
+        row = rows[f"demo_object-counting-{system}-s0"]
+        assert row["initial_dev"] == pytest.approx(dev_even) and row["best_dev"] == pytest.approx(dev_even)
+        assert row["dev_n"] == len(ctx.splits.dev)
+    assert rows["demo_object-counting-instruction-s0"]["best_dev"] is None
 
     before = fake.requests
     sbs.run_rows(ctx, ["instruction", "cot", "abo", "gepa"])
@@ -60,6 +67,7 @@ def test_rows_are_written_with_paired_scores_and_skipped_when_there(bench):
     assert "| demo:object-counting | gepa | 0 |" in table
     assert "1 (0/0)" in table  # ABO against a row with the same per-example scores: no discordant pair, p = 1
     assert "| abo | 1 | " in table
+    assert f"{dev_even:.2f} -> {dev_even:.2f} (n={len(ctx.splits.dev)})" in table
 
 
 def test_a_failed_row_is_not_written(bench, monkeypatch):
