@@ -93,3 +93,12 @@ def test_the_optimizers_refused_replies_are_counted_per_purpose(finished_run):
     assert sum(a for a, _ in replies.values()) == len(view.events_of(OptimizerCall))
     assert sum(r for _, r in replies.values()) == len(view.events_of(ReplyUnusable))
     assert {"procedure", "demonstration"} <= set(replies)
+
+
+def test_the_page_says_which_rule_returned_the_prompt_and_why(finished_run):
+    out = finished_run("apo", steps=1, dev_size=4, pick="significant")
+    report = build_run_report(out)
+    assert report.pick is not None and report.pick.rule == "significant"
+    assert report.pick.candidate == report.result.best_candidate
+    page = write_run_report(out).read_text()
+    assert 'id="pick"' in page and "kept the initial instruction" in page

@@ -64,6 +64,15 @@ class FinalTest(Event):
     n: int
 
 
+@event_kind("picked")
+@dataclass(frozen=True, kw_only=True)
+class Picked(Event):
+    candidate: str  # the candidate the run returns
+    rule: str  # the search.pick rule that chose it
+    leader: str  # the best by dev accuracy, for comparison
+    reason: str
+
+
 # ---- the engine and its strategies -----------------------------------------------------------------------------
 @event_kind("candidate")
 @dataclass(frozen=True, kw_only=True)

@@ -21,11 +21,12 @@ from behavopt.optimizers.candidate import Candidate, ranked
 from behavopt.optimizers.config import RunConfig
 from behavopt.optimizers.engine.search import SearchEngine, SearchStrategy
 from behavopt.optimizers.engine.cost import Cost, CostModel, price_for
+from behavopt.optimizers.engine.pick import PICKS, DevResults, PickInput
 from behavopt.optimizers.engine.stop import (AnyOf, MaxCalls, MaxSeconds, MaxTokens, MaxUSD, NoImprovement,
                                              ReachedScore, StopCondition, StopFile)
 from behavopt.optimizers.engine.strategies import strategy_for
 from behavopt.optimizers.estimate import RunEstimate, compared, describe, estimate_run, probe
-from behavopt.optimizers.events import FinalTest, Resumed, Started
+from behavopt.optimizers.events import FinalTest, Picked, Resumed, Started
 from behavopt.optimizers.methods import get_method
 from behavopt.optimizers.methods.base import Method
 from behavopt.optimizers.result import (AnswerChance, CandidateSummary, OptimizationResult, RunUsage, SplitChance,
@@ -221,18 +222,36 @@ def split_chance(engine: SearchEngine, candidate_id: str) -> SplitChance:
                        test=chance_of(engine, candidate_id, engine.splits.test))
 
 
+def final_pick(engine: SearchEngine, config: RunConfig, leader: Candidate, pool: list[str]) -> Candidate:
+    """The candidate the run returns by the `search.pick` rule, among `pool` (scored on all of dev), with the
+    initial instruction always eligible; the decision is recorded as a Picked event."""
+    rule = config.settings.search.pick
+    dev, initial = engine.splits.dev, engine.state.initial.id
+    results = {}
+    for cid in dict.fromkeys([initial, leader.id, *pool]):
+        records = engine.scorer.records(cid, dev)
+        results[cid] = DevResults(tuple(r.score for r in records), tuple(r.answer for r in records))
+    pick = PICKS[rule](PickInput(initial=initial, leader=leader.id, results=results, dev=dev,
+                                 metric=engine.task.metric))
+    engine.emit(Picked(candidate=pick.candidate, rule=rule, leader=leader.id, reason=pick.reason))
+    return engine.state.candidates[pick.candidate]
+
+
 async def finish(engine: SearchEngine, config: RunConfig, out: Path, estimate: RunEstimate) -> OptimizationResult:
     state = engine.state
     ucb = config.settings.search.selection == "ucb" and state.beam
     if ucb:
-        # Bandit means rest on different numbers of examples; the final pick compares the beam on all of dev.
-        await engine.score_dev([state.candidates[c] for c in state.beam])
+        # Bandit means rest on different numbers of examples; the final pick compares the beam on all of dev (and
+        # the initial instruction, which a rule other than the leader's may return).
+        guarded = config.settings.search.pick != "dev" and state.initial.id not in state.beam
+        await engine.score_dev([state.candidates[c] for c in state.beam] + ([state.initial] if guarded else []))
     initial, best = state.initial, state.best()
     if ucb:
         best = state.candidates[ranked(state.beam, state.dev_scores)[0]]
+    best = final_pick(engine, config, best, pool=list(state.beam) if ucb else list(state.fully_scored()))
     test = engine.splits.test
     engine.emit(FinalTest(candidates=(initial.id, best.id), n=len(test)))
-    await engine.scorer.score([initial, best], test)
+    await engine.scorer.score(list({initial.id: initial, best.id: best}.values()), test)
     init_recs, best_recs = engine.scorer.records(initial.id, test), engine.scorer.records(best.id, test)
     init_scores, best_scores = [r.score for r in init_recs], [r.score for r in best_recs]
     steps = [StepSummary(entry.step, [summary_of(engine, state.candidates[c]) for c in entry.created], entry.beam)

@@ -70,6 +70,10 @@ class SearchGroup(SettingGroup):
     train_batch: int = setting(32, "train examples scored per parent per step to find its errors", minimum=1)
     selection: Literal["full", "ucb"] = setting("full", "full: score every candidate on all of dev; ucb: ProTeGi's "
                                                         "bandit over dev samples")
+    pick: Literal["dev", "significant", "kappa"] = setting(
+        "dev", "the candidate a run returns: dev: the best by dev accuracy; significant: that one only where it beats "
+               "the initial instruction on dev by the paired exact test, else the initial; kappa: the best by "
+               "chance-corrected dev accuracy")
     minibatch: int | None = setting(None, "score children on this many dev examples first and drop those below "
                                           "every parent there", minimum=1)
     racing: bool = setting(True, "stop scoring a child on dev once it cannot pass the beam's last member even with "

@@ -16,7 +16,7 @@ from behavopt.core.files import atomic_write_text
 from behavopt.eval.evaluator import EvalRecord
 from behavopt.optimizers.candidate import INITIAL_ID, Candidate
 from behavopt.optimizers.engine.cost import Cost
-from behavopt.optimizers.events import OptimizerCall, ReplyUnusable
+from behavopt.optimizers.events import OptimizerCall, Picked, ReplyUnusable
 from behavopt.optimizers.result import CandidateSummary, OptimizationResult
 from behavopt.optimizers.settings import RunSettings
 from behavopt.report import plots
@@ -102,6 +102,7 @@ class RunReport:
     examples: list[ExampleRow]
     behavior: BehaviorView | None
     replies: list[tuple[str, int, int]]  # per purpose: optimizer replies asked, and those the method could not use
+    pick: Picked | None = None  # how the run chose the prompt it returns (runs before the event have none)
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -225,7 +226,8 @@ def build_run_report(path: str | Path) -> RunReport:
                      cost=cost_rows(result) if result else [], dev_svg=dev_figure(view),
                      lineage=lineage(view, result), candidates=len(view.candidates),
                      examples=example_rows(view, result) if result else [],
-                     behavior=behavior_view(result) if result else None, replies=reply_counts(view))
+                     behavior=behavior_view(result) if result else None, replies=reply_counts(view),
+                     pick=next(iter(view.events_of(Picked)), None))
 
 
 def write_run_report(path: str | Path) -> Path:
