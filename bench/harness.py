@@ -166,14 +166,15 @@ def write_results(name: str, content: Any, markdown: str | None = None, *, resul
     return stem
 
 
-def tabulate_rows(name: str, row_dir: Path, sort_key: Callable[[Any], Any], table: Callable[[list[Any]], str]) -> None:
+def tabulate_rows(name: str, row_dir: Path, sort_key: Callable[[Any], Any], table: Callable[[list[Any]], str],
+                  results_dir: Path = RESULTS) -> None:
     """Every row file of a resumable bench (row_dir/*.json), sorted, printed as a table and written as the
-    <date>-<name> results; nothing is written while there is no row."""
+    <date>-<name> results in results_dir; nothing is written while there is no row."""
     rows = sorted((read_results(p) for p in sorted(row_dir.glob("*.json"))), key=sort_key)
     if rows:
         markdown = table(rows)
         print(markdown)
-        write_results(name, rows, markdown)
+        write_results(name, rows, markdown, results_dir=results_dir)
 
 
 def read_results(path: Path) -> Any:
