@@ -54,10 +54,8 @@ def pick_row(run_dir: Path, target: str | None) -> dict[str, Any]:
     splits = harness.splits_of(task, result.settings)
     dev, test = list(splits.dev), list(splits.test)
     pool = [c.id for c in run.scored_up_to(10**6)]
-    results = {}
-    for cid in dict.fromkeys([INITIAL_ID, result.best_candidate, *pool]):
-        records = ordered(run.records(cid, "dev"), dev)
-        results[cid] = DevResults(tuple(r.score for r in records), tuple(r.answer for r in records))
+    results = {cid: DevResults.of(ordered(run.records(cid, "dev"), dev))
+               for cid in dict.fromkeys([INITIAL_ID, result.best_candidate, *pool])}
     given = PickInput(initial=INITIAL_ID, leader=result.best_candidate, results=results, dev=dev, metric=task.metric)
     picks = {rule: PICKS[rule](given) for rule in PICKS}
     test_scores = {cid: [r.score for r in ordered(run.records(cid, "test"), test)]
@@ -74,7 +72,8 @@ def pick_row(run_dir: Path, target: str | None) -> dict[str, Any]:
         complete = len(scores) == len(test)
         vs = paired_comparison(leader_test, scores) if complete else None
         rules[rule] = {"candidate": pick.candidate, "reason": pick.reason,
-                       "dev": mean_score(results[pick.candidate].scores), "dev_kappa": round(given.kappa(pick.candidate), 4),
+                       "dev": mean_score(results[pick.candidate].scores),
+                       "dev_kappa": round(given.kappa(pick.candidate), 4),
                        "test": mean_score(scores) if complete else None,
                        "vs_leader": None if vs is None else {"better": vs.better, "worse": vs.worse, "p": vs.p_value}}
     return {"run": row_name(run_dir), "task": result.task, "method": result.method, "seed": result.seed,

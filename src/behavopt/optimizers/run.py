@@ -227,10 +227,8 @@ def final_pick(engine: SearchEngine, config: RunConfig, leader: Candidate, pool:
     initial instruction always eligible; the decision is recorded as a Picked event."""
     rule = config.settings.search.pick
     dev, initial = engine.splits.dev, engine.state.initial.id
-    results = {}
-    for cid in dict.fromkeys([initial, leader.id, *pool]):
-        records = engine.scorer.records(cid, dev)
-        results[cid] = DevResults(tuple(r.score for r in records), tuple(r.answer for r in records))
+    results = {cid: DevResults.of(engine.scorer.records(cid, dev))
+               for cid in dict.fromkeys([initial, leader.id, *pool])}
     pick = PICKS[rule](PickInput(initial=initial, leader=leader.id, results=results, dev=dev,
                                  metric=engine.task.metric))
     engine.emit(Picked(candidate=pick.candidate, rule=rule, leader=leader.id, reason=pick.reason))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+from behavopt.eval.evaluator import EvalRecord
 from behavopt.eval.stats import answer_chance, chance_corrected, mean_score, paired_comparison
 from behavopt.optimizers.candidate import ranked
 from behavopt.tasks.types import Example
@@ -23,6 +24,10 @@ class DevResults:
 
     scores: tuple[float, ...]
     answers: tuple[str | None, ...]
+
+    @classmethod
+    def of(cls, records: Sequence[EvalRecord]) -> DevResults:
+        return cls(tuple(r.score for r in records), tuple(r.answer for r in records))
 
 
 @dataclass(frozen=True)
