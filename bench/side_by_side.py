@@ -192,15 +192,13 @@ def table(rows: list[dict[str, Any]]) -> str:
               "task, picked on test); ABO also averaged over its seeds on each task first:", "",
               "| system | tasks | mean test |", "|---|---|---|"]
     by_system: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    abo_seeds = ", ".join(str(s) for s in sorted({r["seed"] for r in rows if r["system"] == "abo"}))
     for r in rows:
         system = "hand (best)" if r["system"].startswith("hand:") else r["system"]
         if r["seed"] == 0:
             by_system[system][r["task"]].append(r["test"])
-    seeds = sorted({r["seed"] for r in rows if r["system"] == "abo"})
-    if seeds != [0]:
-        for r in rows:
-            if r["system"] == "abo":
-                by_system[f"abo (seeds {', '.join(map(str, seeds))})"][r["task"]].append(r["test"])
+        if system == "abo" and abo_seeds != "0":
+            by_system[f"abo (seeds {abo_seeds})"][r["task"]].append(r["test"])
     for system, tasks in by_system.items():
         per_task = [max(v) if system == "hand (best)" else mean_score(v) for v in tasks.values()]
         lines.append(f"| {system} | {len(per_task)} | {mean_score(per_task):.3f} |")
