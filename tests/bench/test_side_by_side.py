@@ -108,17 +108,18 @@ def test_an_optimizing_row_run_at_another_budget_stops_the_bench_instead_of_bein
         "instruction"]
 
 
+def table_row(system, seed, scores):
+    """A written row with only what the table reads; its test ids are its seed's, as a seed is a split."""
+    return {"task": "t", "system": system, "seed": seed, "test": sum(scores) / len(scores), "kappa": 0.0,
+            "initial_test": None, "search_calls": 0, "tokens": 0, "wall_s": 0.0,
+            "test_ids": [f"{seed}{i}" for i in range(len(scores))], "test_scores": scores}
+
+
 def test_the_table_pairs_each_abo_seed_with_the_rows_of_its_own_seed_only():
     sbs = load_bench("side_by_side")
-
-    def row(system, seed, scores):
-        return {"task": "t", "system": system, "seed": seed, "test": sum(scores) / 4, "kappa": 0.0,
-                "initial_test": None, "search_calls": 0, "tokens": 0, "wall_s": 0.0,
-                "test_ids": [f"{seed}{i}" for i in range(4)], "test_scores": scores}
-
-    lines = sbs.table([row("instruction", 0, [0, 0, 0, 0]), row("abo", 0, [1, 1, 0, 0]),
-                       row("instruction", 1, [1, 1, 1, 1]), row("abo", 1, [1, 0, 0, 0]),
-                       row("instruction", 2, [0, 0, 0, 0])]).splitlines()
+    lines = sbs.table([table_row("instruction", 0, [0, 0, 0, 0]), table_row("abo", 0, [1, 1, 0, 0]),
+                       table_row("instruction", 1, [1, 1, 1, 1]), table_row("abo", 1, [1, 0, 0, 0]),
+                       table_row("instruction", 2, [0, 0, 0, 0])]).splitlines()
     p_cell = {(c[2].strip(), c[3].strip()): c[-2].strip() for c in (ln.split("|") for ln in lines[2:7])}
     assert p_cell[("instruction", "0")].endswith("(2/0)")
     assert p_cell[("instruction", "1")].endswith("(0/3)")
@@ -127,9 +128,6 @@ def test_the_table_pairs_each_abo_seed_with_the_rows_of_its_own_seed_only():
 
 def test_the_summary_keeps_abo_seed_0_beside_its_mean_over_seeds():
     sbs = load_bench("side_by_side")
-    rows = [{"task": "t", "system": "abo", "seed": seed, "test": test, "kappa": 0.0, "initial_test": None,
-             "search_calls": 0, "tokens": 0, "wall_s": 0.0, "test_ids": [], "test_scores": []}
-            for seed, test in ((0, 0.6), (1, 0.4))]
-    summary = sbs.table(rows).splitlines()
+    summary = sbs.table([table_row("abo", 0, [1, 1, 1, 0, 0]), table_row("abo", 1, [1, 1, 0, 0, 0])]).splitlines()
     assert "| abo | 1 | 0.600 |" in summary  # seed 0, the seed every other system ran
     assert "| abo (seeds 0, 1) | 1 | 0.500 |" in summary
